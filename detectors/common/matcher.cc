@@ -1,0 +1,78 @@
+#include "detectors/common/matcher.h"
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include "absl/strings/str_cat.h"
+#include "src/common/strings.h"
+
+namespace kaudit {
+
+struct PatternSet::Impl {
+  Impl() : set(RE2::Options(), RE2::ANCHOR_BOTH) {}
+  RE2::Set set;
+};
+
+PatternSet::PatternSet() : impl_(std::make_unique<Impl>()) {}
+PatternSet::~PatternSet() = default;
+
+absl::StatusOr<std::unique_ptr<PatternSet>> PatternSet::Create(
+    const std::vector<std::string>& patterns, std::string_view key_path) {
+  std::unique_ptr<PatternSet> ps(new PatternSet());
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    std::string error;
+    if (ps->impl_->set.Add(patterns[i], &error) < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(ToAbsl(key_path), "[", i, "]: invalid RE2 pattern '",
+                                                     patterns[i], "': ", error));
+    }
+  }
+  if (!ps->impl_->set.Compile()) {
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(key_path), ": patterns too large to compile"));
+  }
+  ps->size_ = patterns.size();
+  return ps;
+}
+
+bool PatternSet::Matches(std::string_view s) const {
+  if (size_ == 0) return false;
+  return impl_->set.Match(re2::StringPiece(s.data(), s.size()), nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<AllowList>> AllowList::Create(const Patterns& p,
+                                                             std::string_view key_path) {
+  auto list = std::make_unique<AllowList>();
+  auto make = [&](const std::vector<std::string>& pats, std::string_view sub,
+                  std::unique_ptr<PatternSet>& out) -> absl::Status {
+    if (pats.empty()) return absl::OkStatus();
+    auto ps = PatternSet::Create(pats, absl::StrCat(ToAbsl(key_path), ".", ToAbsl(sub)));
+    if (!ps.ok()) return ps.status();
+    out = std::move(*ps);
+    return absl::OkStatus();
+  };
+  if (auto s = make(p.users, "users", list->users_); !s.ok()) return s;
+  if (auto s = make(p.groups, "groups", list->groups_); !s.ok()) return s;
+  if (auto s = make(p.namespaces, "namespaces", list->namespaces_); !s.ok()) return s;
+  return list;
+}
+
+bool AllowList::Matches(const AuditEvent& e) const {
+  if (users_ && (users_->Matches(e.username) ||
+                 (!e.impersonated_user.empty() && users_->Matches(e.impersonated_user)))) {
+    // When impersonating, both identities must be allowed for the event to be skipped.
+    if (e.impersonated_user.empty() ||
+        (users_->Matches(e.username) && users_->Matches(e.impersonated_user))) {
+      return true;
+    }
+  }
+  if (groups_) {
+    for (std::string_view g : e.groups) {
+      if (groups_->Matches(g)) return true;
+    }
+  }
+  if (namespaces_ && !e.object.namespace_.empty() && namespaces_->Matches(e.object.namespace_)) {
+    return true;
+  }
+  return false;
+}
+
+}  // namespace kaudit

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "src/engine/detector.h"
+
+namespace kaudit {
+
+// A set of RE2 patterns, each matching a whole string (RE2::Set, anchored at both ends).
+// The only place kaudit uses RE2.
+class PatternSet {
+ public:
+  // `key_path` names the config key in errors ("detectors.pod_exec.allow.users[2]: ...").
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<PatternSet>> Create(
+      const std::vector<std::string>& patterns, std::string_view key_path);
+  ~PatternSet();
+  bool Matches(std::string_view s) const;
+  size_t size() const { return size_; }
+
+ private:
+  PatternSet();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  size_t size_ = 0;
+};
+
+// An allow-list over events: an event matches if its acting user, any of its groups, or its
+// namespace matches one of the configured patterns.
+class AllowList final : public EventFilter {
+ public:
+  struct Patterns {
+    std::vector<std::string> users, groups, namespaces;
+  };
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<AllowList>> Create(
+      const Patterns& patterns, std::string_view key_path);
+  bool Matches(const AuditEvent& e) const override;
+  bool empty() const { return !users_ && !groups_ && !namespaces_; }
+
+ private:
+  std::unique_ptr<PatternSet> users_, groups_, namespaces_;
+};
+
+}  // namespace kaudit

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/event/audit_event.h"
+
+namespace kaudit {
+
+// Percent-decodes a URL query component ('+' is a space).
+std::string UrlDecode(std::string_view s);
+
+// All values of query parameter `name` in a request URI, decoded (exec's command= repeats).
+std::vector<std::string> QueryValues(std::string_view request_uri, std::string_view name);
+
+// "namespace/name", "name" for cluster-scoped objects, or the request URI when no object.
+std::string ObjectLabel(const AuditEvent& e);
+
+// The acting identity for messages: "alice" or "admin (as bob)".
+std::string ActorLabel(const AuditEvent& e);
+
+// "created", "updated", "patched", "deleted", ... for messages.
+std::string_view PastTense(Verb v);
+
+// Health and discovery endpoints that anonymous callers are expected to reach.
+bool IsHealthOrVersionPath(std::string_view request_uri);
+
+}  // namespace kaudit

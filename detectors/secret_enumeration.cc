@@ -1,0 +1,105 @@
+// Secret enumeration (catalog C26): one identity reads many distinct secrets within a sliding
+// event-time window. Stateful and bounded: per identity, the distinct secrets (namespace/name)
+// read successfully in the window, exact until max_keys identities or max_secrets_per_key
+// secrets per identity are exceeded (evictions are counted). One alert per identity per window.
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "detectors/common/util.h"
+#include "src/common/status_macros.h"
+#include "src/common/strings.h"
+#include "src/engine/detector.h"
+#include "src/engine/keyed_state.h"
+#include "src/engine/params.h"
+
+namespace kaudit {
+namespace {
+
+class SecretEnumeration final : public Detector {
+ public:
+  SecretEnumeration(size_t threshold, DistinctWindowCounter::Options opts)
+      : threshold_(threshold), counter_(opts) {
+    info_.id = "secret_enumeration";
+    info_.title = "Secret enumeration";
+    info_.description =
+        "One identity read many distinct secrets within a short window: credential harvesting "
+        "with a stolen or over-privileged token.";
+    info_.severity = Severity::kHigh;
+    info_.mitre = {"T1552.007", "T1613"};
+    info_.catalog_ids = {"C26"};
+    info_.interest.verbs = Interest::Verbs({Verb::kGet});
+    info_.interest.stages = Interest::Stages({Stage::kResponseComplete, Stage::kPanic});
+    info_.interest.resources = {"secrets"};
+    info_.stateful = true;
+    // Kubelets read the secrets of the pods on their node and the controller manager reads
+    // service account secrets: judged by other detectors (node secret reads), not here.
+    info_.default_allow_users = {"system:node:[^:]+", "system:kube-controller-manager"};
+  }
+
+  const DetectorInfo& info() const override { return info_; }
+  size_t state_entries() const override { return counter_.size(); }
+  uint64_t state_evictions() const override { return counter_.evictions(); }
+
+  void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
+    if (!e.first_outcome || e.object.name.empty() || !e.object.subresource.empty()) return;
+    if (e.response_code >= 400 || (e.response_code == 0 && e.decision != "allow")) return;
+    const std::string key = ActorLabel(e);
+    std::string secret = absl::StrCat(ToAbsl(e.object.namespace_), "/", ToAbsl(e.object.name));
+    auto& st = counter_.Add(key, secret, e.stage_timestamp, e.audit_id);
+    if (st.values.size() < threshold_ || e.stage_timestamp < st.quiet_until) return;
+
+    Alert a = MakeAlert(info_, e);
+    a.audit_ids.clear();
+    a.audit_id_count = 0;
+    for (const auto& id : st.audit_ids) a.AddAuditId(id);
+    a.count = st.values.size();
+    absl::Time first = e.stage_timestamp;
+    std::vector<std::string> names;
+    for (const auto& [name, t] : st.values) {
+      first = std::min(first, t);
+      names.push_back(name);
+    }
+    std::sort(names.begin(), names.end());
+    if (names.size() > 20) names.resize(20);
+    a.window_start = first;
+    a.window_end = e.stage_timestamp;
+    a.name.clear();
+    a.namespace_.clear();
+    a.AddField("distinct_secrets", absl::StrCat(st.values.size()));
+    a.AddField("secrets", absl::StrJoin(names, ","));
+    a.message = absl::StrCat(key, " read ", st.values.size(), " distinct secrets in ",
+                             absl::FormatDuration(e.stage_timestamp - first),
+                             " (threshold ", threshold_, " in ",
+                             absl::FormatDuration(counter_.options().window),
+                             "): credential harvesting");
+    out.Emit(std::move(a));
+    st.quiet_until = e.stage_timestamp + counter_.options().window;
+    counter_.Reset(st);
+  }
+
+  void OnWatermark(absl::Time watermark, AlertEmitter& out) override { counter_.Expire(watermark); }
+
+ private:
+  DetectorInfo info_;
+  size_t threshold_;
+  DistinctWindowCounter counter_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Detector>> NewSecretEnumeration(DetectorParams& p) {
+  KAUDIT_ASSIGN_OR_RETURN(int64_t threshold, p.Int("threshold", 10, 2, 100000));
+  DistinctWindowCounter::Options o;
+  KAUDIT_ASSIGN_OR_RETURN(o.window, p.Duration("window", absl::Minutes(10), absl::Seconds(1),
+                                                absl::Hours(24 * 7)));
+  KAUDIT_ASSIGN_OR_RETURN(int64_t max_keys, p.Int("max_keys", 100000, 1, 100000000));
+  o.max_keys = static_cast<size_t>(max_keys);
+  o.max_values_per_key = static_cast<size_t>(threshold) * 2;
+  return std::make_unique<SecretEnumeration>(static_cast<size_t>(threshold), o);
+}
+
+}  // namespace kaudit

@@ -1,0 +1,230 @@
+#include "src/config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "src/common/status_macros.h"
+#include "src/common/strings.h"
+#include "src/common/time_util.h"
+
+namespace kaudit {
+
+absl::StatusOr<uint64_t> ParseByteSize(std::string_view s) {
+  static const std::pair<std::string_view, uint64_t> kUnits[] = {
+      {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"KB", 1000},
+      {"MB", 1000000},     {"GB", 1000000000},  {"B", 1}};
+  uint64_t mult = 1;
+  std::string_view num = s;
+  for (const auto& [suffix, m] : kUnits) {
+    if (EndsWith(s, suffix)) {
+      num = s.substr(0, s.size() - suffix.size());
+      mult = m;
+      break;
+    }
+  }
+  while (!num.empty() && num.back() == ' ') num.remove_suffix(1);
+  uint64_t v;
+  if (!absl::SimpleAtoi(ToAbsl(num), &v)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid size '", ToAbsl(s), "' (use e.g. 1048576, 64KiB, 16MiB, 1GiB)"));
+  }
+  return v * mult;
+}
+
+namespace {
+
+// Walks a YAML mapping, dispatching known keys and failing on unknown ones with their path.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string path) : node_(node), path_(std::move(path)) {}
+
+  absl::Status Check() const {
+    if (!node_.IsDefined() || node_.IsNull()) return absl::OkStatus();
+    if (!node_.IsMap()) return Error(path_, "expected a mapping");
+    return absl::OkStatus();
+  }
+
+  using Handler = std::function<absl::Status(const YAML::Node&, const std::string&)>;
+  absl::Status Read(const std::map<std::string, Handler, std::less<>>& handlers) const {
+    KAUDIT_RETURN_IF_ERROR(Check());
+    if (!node_.IsDefined() || node_.IsNull()) return absl::OkStatus();
+    for (const auto& kv : node_) {
+      std::string key = kv.first.as<std::string>();
+      std::string path = path_.empty() ? key : absl::StrCat(path_, ".", key);
+      auto it = handlers.find(key);
+      if (it == handlers.end()) return Error(path, "unknown key");
+      KAUDIT_RETURN_IF_ERROR(it->second(kv.second, path));
+    }
+    return absl::OkStatus();
+  }
+
+  static absl::Status Error(const std::string& path, std::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat(path.empty() ? "<top>" : path, ": ", ToAbsl(what)));
+  }
+
+ private:
+  const YAML::Node& node_;
+  std::string path_;
+};
+
+absl::StatusOr<std::string> Scalar(const YAML::Node& n, const std::string& path) {
+  if (!n.IsScalar()) return MapReader::Error(path, "expected a scalar value");
+  return n.Scalar();
+}
+
+MapReader::Handler StringField(std::string* out) {
+  return [out](const YAML::Node& n, const std::string& path) -> absl::Status {
+    KAUDIT_ASSIGN_OR_RETURN(*out, Scalar(n, path));
+    return absl::OkStatus();
+  };
+}
+
+MapReader::Handler SizeField(uint64_t* out, uint64_t min, uint64_t max) {
+  return [=](const YAML::Node& n, const std::string& path) -> absl::Status {
+    KAUDIT_ASSIGN_OR_RETURN(std::string s, Scalar(n, path));
+    auto v = ParseByteSize(s);
+    if (!v.ok()) return MapReader::Error(path, ToStd(v.status().message()));
+    if (*v < min || *v > max) {
+      return MapReader::Error(path, absl::StrCat("expected a size between ", min, " and ", max,
+                                                 " bytes, got ", s));
+    }
+    *out = *v;
+    return absl::OkStatus();
+  };
+}
+
+MapReader::Handler DurationField(absl::Duration* out) {
+  return [=](const YAML::Node& n, const std::string& path) -> absl::Status {
+    KAUDIT_ASSIGN_OR_RETURN(std::string s, Scalar(n, path));
+    auto d = ParseDurationString(s);
+    if (!d.ok()) return MapReader::Error(path, ToStd(d.status().message()));
+    *out = *d;
+    return absl::OkStatus();
+  };
+}
+
+// Flattens one detector's mapping into DetectorParams (nested maps become dotted keys).
+absl::Status FlattenParams(const YAML::Node& n, const std::string& prefix, const std::string& path,
+                           DetectorParams& out) {
+  if (!n.IsMap()) return MapReader::Error(path, "expected a mapping");
+  for (const auto& kv : n) {
+    std::string key = kv.first.as<std::string>();
+    std::string full = prefix.empty() ? key : absl::StrCat(prefix, ".", key);
+    std::string kpath = absl::StrCat(path, ".", key);
+    const YAML::Node& v = kv.second;
+    if (v.IsScalar()) {
+      out.Set(full, v.Scalar());
+    } else if (v.IsSequence()) {
+      std::vector<std::string> list;
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (!v[i].IsScalar()) {
+          return MapReader::Error(absl::StrCat(kpath, "[", i, "]"), "expected a scalar value");
+        }
+        list.push_back(v[i].Scalar());
+      }
+      out.SetList(full, std::move(list));
+    } else if (v.IsMap()) {
+      KAUDIT_RETURN_IF_ERROR(FlattenParams(v, full, kpath, out));
+    } else if (v.IsNull()) {
+      out.SetList(full, {});
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
+  Config c;
+  MapReader top(root, "");
+  KAUDIT_RETURN_IF_ERROR(top.Read({
+      {"cluster_name", StringField(&c.cluster_name)},
+      {"input",
+       [&](const YAML::Node& n, const std::string& p) {
+         return MapReader(n, p).Read({
+             {"max_event_bytes", SizeField(&c.input.max_event_bytes, 1024, 1ull << 32)},
+             {"chunk_bytes", SizeField(&c.input.chunk_bytes, 64 << 10, 1ull << 30)},
+             {"max_document_bytes", SizeField(&c.input.max_document_bytes, 1024, 1ull << 36)},
+             {"dead_letter_file", StringField(&c.input.dead_letter_file)},
+             {"error_log_burst", SizeField(&c.input.error_log_burst, 0, 1000000)},
+         });
+       }},
+      {"engine",
+       [&](const YAML::Node& n, const std::string& p) {
+         return MapReader(n, p).Read({
+             {"dedup_entries", SizeField(&c.engine.dedup_entries, 1024, 1ull << 30)},
+             {"allowed_lateness", DurationField(&c.engine.allowed_lateness)},
+         });
+       }},
+      {"output",
+       [&](const YAML::Node& n, const std::string& p) {
+         return MapReader(n, p).Read({
+             {"format",
+              [&](const YAML::Node& v, const std::string& vp) -> absl::Status {
+                KAUDIT_ASSIGN_OR_RETURN(c.output.format, Scalar(v, vp));
+                if (c.output.format != "auto" && c.output.format != "json" &&
+                    c.output.format != "text") {
+                  return MapReader::Error(vp, absl::StrCat("expected auto, json or text, got ",
+                                                           c.output.format));
+                }
+                return absl::OkStatus();
+              }},
+             {"file", StringField(&c.output.file)},
+             {"min_severity",
+              [&](const YAML::Node& v, const std::string& vp) -> absl::Status {
+                KAUDIT_ASSIGN_OR_RETURN(std::string s, Scalar(v, vp));
+                auto sev = ParseSeverity(s);
+                if (!sev) {
+                  return MapReader::Error(
+                      vp, absl::StrCat("expected info, low, medium, high or critical, got ", s));
+                }
+                c.output.min_severity = *sev;
+                return absl::OkStatus();
+              }},
+         });
+       }},
+      {"detectors",
+       [&](const YAML::Node& n, const std::string& p) -> absl::Status {
+         if (n.IsNull()) return absl::OkStatus();
+         if (!n.IsMap()) return MapReader::Error(p, "expected a mapping of detector ids");
+         for (const auto& kv : n) {
+           std::string id = kv.first.as<std::string>();
+           std::string dpath = absl::StrCat(p, ".", id);
+           DetectorParams params(dpath);
+           if (!kv.second.IsNull()) KAUDIT_RETURN_IF_ERROR(FlattenParams(kv.second, "", dpath, params));
+           c.detectors.emplace(id, std::move(params));
+         }
+         return absl::OkStatus();
+       }},
+  }));
+  return c;
+}
+
+}  // namespace
+
+absl::StatusOr<Config> LoadConfigString(std::string_view yaml, std::string_view name) {
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    auto c = FromYaml(root);
+    if (!c.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(ToAbsl(name), ": ", c.status().message()));
+    }
+    return c;
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(name), ":", e.mark.line + 1, ":",
+                                                   e.mark.column + 1, ": invalid YAML: ", e.msg));
+  }
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open config file"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return LoadConfigString(ss.str(), path);
+}
+
+}  // namespace kaudit

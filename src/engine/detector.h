@@ -1,0 +1,79 @@
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "src/engine/alert.h"
+#include "src/event/audit_event.h"
+
+namespace kaudit {
+
+// Which events a detector wants. The dispatcher indexes detectors by verb x resource x stage
+// so that an event reaches only the detectors that may care about it.
+struct Interest {
+  uint32_t verbs = ~0u;   // bit per Verb
+  uint32_t stages = 0;    // bit per Stage
+  std::vector<std::string> resources;  // objectRef.resource values; empty = every event
+
+  static constexpr uint32_t Bit(Verb v) { return 1u << static_cast<int>(v); }
+  static constexpr uint32_t Bit(Stage s) { return 1u << static_cast<int>(s); }
+  static uint32_t Verbs(std::initializer_list<Verb> vs);
+  static uint32_t Stages(std::initializer_list<Stage> ss);
+  // ResponseStarted, ResponseComplete and Panic: where outcomes are judged.
+  static uint32_t OutcomeStages();
+  // create, update, patch
+  static uint32_t WriteVerbs();
+};
+
+struct DetectorInfo {
+  std::string id;           // stable snake_case id
+  std::string title;
+  std::string description;  // one sentence: what it detects and why it matters
+  Severity severity = Severity::kMedium;  // default
+  std::vector<std::string> mitre;         // ATT&CK technique ids
+  std::vector<std::string> catalog_ids;   // DETECTIONS.md catalog ids covered
+  Interest interest;
+  bool stateful = false;
+  // Default allow-list of users (RE2, full match), replaced by allow.users in the config.
+  std::vector<std::string> default_allow_users;
+};
+
+class AlertEmitter {
+ public:
+  virtual ~AlertEmitter() = default;
+  virtual void Emit(Alert alert) = 0;
+};
+
+// A detector sees the events its Interest selects. OnEvent must not throw, block, do I/O or
+// read the wall clock: time is the events' own (stageTimestamp), and OnWatermark tells a
+// stateful detector how far event time has advanced so it can expire state.
+class Detector {
+ public:
+  virtual ~Detector() = default;
+  virtual const DetectorInfo& info() const = 0;
+  virtual void OnEvent(const AuditEvent& event, AlertEmitter& out) = 0;
+  virtual void OnWatermark(absl::Time watermark, AlertEmitter& out) {}
+  // State held (keys) and evicted because of a bound, for stateful detectors.
+  virtual size_t state_entries() const { return 0; }
+  virtual uint64_t state_evictions() const { return 0; }
+  // Events the detector wanted to judge but could not (e.g. no pod spec at Metadata level).
+  virtual uint64_t events_not_judged() const { return 0; }
+};
+
+// Predicate over events, used for per-detector allow-lists (implemented behind RE2 in
+// detectors/common).
+class EventFilter {
+ public:
+  virtual ~EventFilter() = default;
+  virtual bool Matches(const AuditEvent& event) const = 0;
+};
+
+// Starts an alert from the event it rests on: actor, object, time, auditID.
+Alert MakeAlert(const DetectorInfo& info, const AuditEvent& event);
+
+}  // namespace kaudit

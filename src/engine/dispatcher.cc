@@ -1,0 +1,165 @@
+#include "src/engine/dispatcher.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "absl/hash/hash.h"
+
+namespace kaudit {
+
+class Dispatcher::Emitter final : public AlertEmitter {
+ public:
+  Emitter(const DetectorSlot& slot, DetectorCounters& counters, std::vector<Alert>& out)
+      : slot_(slot), counters_(counters), out_(out) {}
+  void Emit(Alert alert) override {
+    if (slot_.severity) alert.severity = *slot_.severity;
+    counters_.alerts[static_cast<int>(alert.severity)]++;
+    out_.push_back(std::move(alert));
+  }
+
+ private:
+  const DetectorSlot& slot_;
+  DetectorCounters& counters_;
+  std::vector<Alert>& out_;
+};
+
+Dispatcher::Dispatcher(std::vector<DetectorSlot> slots, DispatcherOptions options)
+    : slots_(std::move(slots)), counters_(slots_.size()), opts_(options) {
+  // Intern every resource some detector names; everything else maps to 0 ("other").
+  for (const auto& slot : slots_) {
+    for (const auto& r : slot.detector->info().interest.resources) {
+      if (!resource_ids_.contains(r)) {
+        resource_ids_.emplace(r, static_cast<uint16_t>(num_resources_++));
+      }
+    }
+  }
+  table_.resize(static_cast<size_t>(kNumStages) * kNumVerbs * num_resources_);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const Interest& in = slots_[i].detector->info().interest;
+    if (slots_[i].detector->info().stateful) stateful_.push_back(static_cast<uint16_t>(i));
+    for (int s = 0; s < kNumStages; ++s) {
+      if (!(in.stages & (1u << s))) continue;
+      for (int v = 0; v < kNumVerbs; ++v) {
+        if (!(in.verbs & (1u << v))) continue;
+        if (in.resources.empty()) {
+          for (size_t r = 0; r < num_resources_; ++r) {
+            table_[TableIndex(static_cast<Stage>(s), static_cast<Verb>(v), r)].push_back(
+                static_cast<uint16_t>(i));
+          }
+        } else {
+          for (const auto& res : in.resources) {
+            table_[TableIndex(static_cast<Stage>(s), static_cast<Verb>(v), resource_ids_.at(res))]
+                .push_back(static_cast<uint16_t>(i));
+          }
+        }
+      }
+    }
+  }
+  dedup_current_.reserve(std::min<size_t>(opts_.dedup_entries, 1 << 16));
+}
+
+bool Dispatcher::Contains(uint64_t key) const {
+  return dedup_current_.contains(key) || dedup_previous_.contains(key);
+}
+
+void Dispatcher::RememberStarted(uint64_t key) {
+  if (started_.size() >= opts_.dedup_entries) {
+    started_previous_.swap(started_);
+    started_.clear();
+  }
+  started_.insert(key);
+}
+
+bool Dispatcher::SeenBefore(uint64_t key) {
+  if (Contains(key)) return true;
+  if (dedup_current_.size() >= opts_.dedup_entries) {
+    dedup_previous_.swap(dedup_current_);
+    dedup_current_.clear();
+  }
+  dedup_current_.insert(key);
+  return false;
+}
+
+namespace {
+uint64_t StageKey(std::string_view audit_id, Stage stage) {
+  return absl::Hash<std::pair<absl::string_view, int>>{}(
+      {ToAbsl(audit_id), static_cast<int>(stage)});
+}
+
+// Identity of one delivered event: the same request stage, written at the same time, with the
+// same length. Re-deliveries (webhook retries, overlapping or copied log files) are
+// byte-identical and collide; distinct events that reuse an auditID (hand-edited captures) do
+// not.
+uint64_t DeliveryKey(const AuditEvent& e) {
+  return absl::Hash<std::tuple<absl::string_view, int, int64_t, size_t>>{}(
+      {ToAbsl(e.audit_id), static_cast<int>(e.stage), absl::ToUnixNanos(e.stage_timestamp),
+       e.raw.size()});
+}
+}  // namespace
+
+void Dispatcher::AdvanceWatermark(absl::Time t, std::vector<Alert>& out) {
+  if (t > max_event_time_) max_event_time_ = t;
+  absl::Time wm = max_event_time_ - opts_.allowed_lateness;
+  if (wm <= watermark_) return;
+  watermark_ = wm;
+  // Tell stateful detectors at most once per second of event time.
+  if (wm - last_watermark_call_ < absl::Seconds(1)) return;
+  last_watermark_call_ = wm;
+  for (uint16_t i : stateful_) {
+    Emitter em(slots_[i], counters_[i], out);
+    slots_[i].detector->OnWatermark(wm, em);
+  }
+}
+
+void Dispatcher::Dispatch(AuditEvent& e, std::vector<Alert>& out) {
+  ++stats_.events;
+  if (SeenBefore(DeliveryKey(e))) {
+    ++stats_.duplicates;
+    return;
+  }
+  if (!stateful_.empty()) AdvanceWatermark(e.stage_timestamp, out);
+  // Long-running requests (watch, exec, attach, port-forward) announce themselves with a
+  // ResponseStarted event; their ResponseComplete is then not a second outcome.
+  if (e.stage == Stage::kResponseStarted) RememberStarted(StageKey(e.audit_id, e.stage));
+
+  size_t rid = 0;
+  if (!e.object.resource.empty() && num_resources_ > 1) {
+    auto it = resource_ids_.find(e.object.resource);
+    if (it != resource_ids_.end()) rid = it->second;
+  }
+  const auto& targets = table_[TableIndex(e.stage, e.verb, rid)];
+  if (targets.empty()) return;
+  ++stats_.routed;
+  switch (e.stage) {
+    case Stage::kResponseStarted:
+      e.first_outcome = true;
+      break;
+    case Stage::kResponseComplete:
+    case Stage::kPanic: {
+      const uint64_t k = StageKey(e.audit_id, Stage::kResponseStarted);
+      e.first_outcome = !started_.contains(k) && !started_previous_.contains(k);
+      break;
+    }
+    default: e.first_outcome = false; break;
+  }
+  for (uint16_t i : targets) {
+    DetectorSlot& slot = slots_[i];
+    if (slot.allow && slot.allow->Matches(e)) {
+      ++counters_[i].allowed;
+      continue;
+    }
+    ++counters_[i].events;
+    Emitter em(slot, counters_[i], out);
+    slot.detector->OnEvent(e, em);
+  }
+}
+
+void Dispatcher::Finish(std::vector<Alert>& out) {
+  const absl::Time end = absl::InfiniteFuture();
+  for (uint16_t i : stateful_) {
+    Emitter em(slots_[i], counters_[i], out);
+    slots_[i].detector->OnWatermark(end, em);
+  }
+}
+
+}  // namespace kaudit

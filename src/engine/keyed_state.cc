@@ -1,0 +1,50 @@
+#include "src/engine/keyed_state.h"
+
+#include <algorithm>
+
+namespace kaudit {
+
+DistinctWindowCounter::KeyState& DistinctWindowCounter::Add(std::string_view key,
+                                                            std::string_view value, absl::Time t,
+                                                            std::string_view audit_id) {
+  bool inserted = false;
+  KeyState& s = keys_.Touch(key, &inserted);
+  if (inserted) s.first_seen = t;
+  s.last_seen = std::max(s.last_seen, t);
+  ++s.events;
+  const absl::Time horizon = t - opts_.window;
+  // Drop values that left the window (exact count for the decision that follows).
+  absl::erase_if(s.values, [&](const auto& kv) { return kv.second <= horizon; });
+  auto it = s.values.find(value);
+  if (it != s.values.end()) {
+    it->second = std::max(it->second, t);
+  } else {
+    if (s.values.size() >= opts_.max_values_per_key) {
+      auto oldest = std::min_element(s.values.begin(), s.values.end(),
+                                     [](const auto& a, const auto& b) { return a.second < b.second; });
+      s.values.erase(oldest);
+      ++value_evictions_;
+    }
+    s.values.emplace(std::string(value), t);
+  }
+  if (!audit_id.empty()) {
+    s.audit_ids.emplace_back(audit_id);
+    if (s.audit_ids.size() > opts_.max_audit_ids) s.audit_ids.pop_front();
+  }
+  return s;
+}
+
+void DistinctWindowCounter::Expire(absl::Time watermark) {
+  const absl::Time horizon = watermark - opts_.window;
+  keys_.EraseOldestWhile([&](const KeyState& s) {
+    return s.last_seen <= horizon && s.quiet_until <= watermark;
+  });
+}
+
+void DistinctWindowCounter::Reset(KeyState& s) {
+  s.values.clear();
+  s.audit_ids.clear();
+  s.events = 0;
+}
+
+}  // namespace kaudit

@@ -1,0 +1,129 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/time/time.h"
+#include "src/common/strings.h"
+
+namespace kaudit {
+
+// A map with a hard bound on its number of keys: inserting into a full map evicts the least
+// recently touched key, and every eviction is counted. State for stateful detectors lives in
+// these, so that a cardinality attack (a million users) cannot grow memory without bound.
+template <typename V>
+class BoundedLruMap {
+ public:
+  explicit BoundedLruMap(size_t max_entries) : max_entries_(max_entries ? max_entries : 1) {}
+
+  // Finds or inserts `key` and marks it most recently used.
+  V& Touch(std::string_view key, bool* inserted = nullptr) {
+    auto it = map_.find(key);
+    if (it != map_.end()) {
+      order_.splice(order_.begin(), order_, it->second.pos);
+      if (inserted) *inserted = false;
+      return it->second.value;
+    }
+    if (map_.size() >= max_entries_) EvictOldest();
+    auto [nit, ok] = map_.try_emplace(std::string(key));
+    order_.push_front(&nit->first);
+    nit->second.pos = order_.begin();
+    if (inserted) *inserted = true;
+    return nit->second.value;
+  }
+
+  V* Find(std::string_view key) {
+    auto it = map_.find(key);
+    return it == map_.end() ? nullptr : &it->second.value;
+  }
+
+  void Erase(std::string_view key) {
+    auto it = map_.find(key);
+    if (it == map_.end()) return;
+    order_.erase(it->second.pos);
+    map_.erase(it);
+  }
+
+  // Erases least recently touched entries while `pred(value)` holds (expiry by event time).
+  template <typename Pred>
+  size_t EraseOldestWhile(Pred pred) {
+    size_t n = 0;
+    while (!order_.empty()) {
+      auto it = map_.find(*order_.back());
+      if (!pred(it->second.value)) break;
+      order_.pop_back();
+      map_.erase(it);
+      ++n;
+    }
+    return n;
+  }
+
+  size_t size() const { return map_.size(); }
+  size_t max_entries() const { return max_entries_; }
+  uint64_t evictions() const { return evictions_; }
+
+ private:
+  struct Node {
+    V value{};
+    typename std::list<const std::string*>::iterator pos;
+  };
+
+  void EvictOldest() {
+    const std::string* key = order_.back();
+    order_.pop_back();
+    map_.erase(*key);
+    ++evictions_;
+  }
+
+  size_t max_entries_;
+  uint64_t evictions_ = 0;
+  absl::node_hash_map<std::string, Node, StringHash, StringEq> map_;
+  std::list<const std::string*> order_;  // front = most recent
+};
+
+// Counts, per key, the distinct values seen within a sliding event-time window: exact while
+// the bounds hold (max keys, max values per key); evictions past a bound are counted.
+class DistinctWindowCounter {
+ public:
+  struct Options {
+    absl::Duration window = absl::Minutes(10);
+    size_t max_keys = 100000;
+    size_t max_values_per_key = 1000;
+    size_t max_audit_ids = 32;  // evidence kept per key
+  };
+  struct KeyState {
+    absl::flat_hash_map<std::string, absl::Time, StringHash, StringEq> values;  // value -> last seen
+    absl::Time first_seen = absl::InfinitePast();
+    absl::Time last_seen = absl::InfinitePast();
+    absl::Time quiet_until = absl::InfinitePast();  // set by the detector after alerting
+    std::deque<std::string> audit_ids;
+    uint64_t events = 0;
+  };
+
+  explicit DistinctWindowCounter(Options o) : opts_(o), keys_(o.max_keys) {}
+
+  // Records `value` for `key` at event time `t` and returns the key's state, with values older
+  // than the window already removed (so values.size() is the exact distinct count).
+  KeyState& Add(std::string_view key, std::string_view value, absl::Time t,
+                std::string_view audit_id);
+  // Forgets keys idle for longer than the window.
+  void Expire(absl::Time watermark);
+  // Forgets one key's values (after an alert).
+  void Reset(KeyState& s);
+
+  size_t size() const { return keys_.size(); }
+  uint64_t evictions() const { return keys_.evictions() + value_evictions_; }
+  const Options& options() const { return opts_; }
+
+ private:
+  Options opts_;
+  BoundedLruMap<KeyState> keys_;
+  uint64_t value_evictions_ = 0;
+};
+
+}  // namespace kaudit

@@ -1,0 +1,128 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "absl/time/time.h"
+#include "src/event/pod_spec.h"
+
+namespace kaudit {
+
+// Audit event stages (audit.k8s.io). One request yields up to four events sharing auditID.
+enum class Stage : uint8_t {
+  kUnknown = 0,
+  kRequestReceived,
+  kResponseStarted,
+  kResponseComplete,
+  kPanic,
+};
+inline constexpr int kNumStages = 5;
+
+// Kubernetes verbs as they appear in audit events (resource verbs and, for non-resource
+// URLs, lowercased HTTP methods).
+enum class Verb : uint8_t {
+  kOther = 0,
+  kGet,
+  kList,
+  kWatch,
+  kCreate,
+  kUpdate,
+  kPatch,
+  kDelete,
+  kDeleteCollection,
+  kPost,
+  kPut,
+  kHead,
+  kOptions,
+};
+inline constexpr int kNumVerbs = 13;
+
+enum class Level : uint8_t { kUnknown = 0, kNone, kMetadata, kRequest, kRequestResponse };
+
+std::string_view StageName(Stage s);
+std::string_view VerbName(Verb v);
+std::string_view LevelName(Level l);
+Stage ParseStage(std::string_view s);
+Verb ParseVerb(std::string_view s);
+Level ParseLevel(std::string_view s);
+
+struct ObjectRef {
+  std::string_view resource, subresource, namespace_, name, api_group, api_version, uid;
+};
+
+// Lazily parsed views of requestObject/responseObject, implemented by src/parse. Results are
+// cached per event and valid only during dispatch of that event.
+class LazyObjects {
+ public:
+  virtual ~LazyObjects() = default;
+  // The pod spec written by this request (a Pod, or the pod template of a Deployment,
+  // DaemonSet, StatefulSet, ReplicaSet, Job, CronJob or ReplicationController);
+  // nullptr when the event carries no parseable pod spec.
+  virtual const PodSpecView* RequestPodSpec() = 0;
+  virtual const PodSpecView* ResponsePodSpec() = 0;
+};
+
+// A borrowed view of one audit.k8s.io/v1 (or v1beta1) Event. Every string_view points into
+// the batch being parsed (or the parser's unescape buffer) and is valid only while the event
+// is dispatched. Detectors copy what they must remember.
+struct AuditEvent {
+  std::string_view audit_id;
+  Stage stage = Stage::kUnknown;
+  Verb verb = Verb::kOther;
+  std::string_view verb_text;  // as written, e.g. "create", "get"
+  Level level = Level::kUnknown;
+  std::string_view request_uri;
+  std::string_view user_agent;
+
+  std::string_view username;
+  std::string_view user_uid;
+  std::span<const std::string_view> groups;
+  std::string_view user_extra;  // raw JSON of user.extra, parse on demand
+
+  std::string_view impersonated_user;  // impersonatedUser.username
+  std::span<const std::string_view> impersonated_groups;
+
+  std::span<const std::string_view> source_ips;
+
+  bool has_object_ref = false;
+  ObjectRef object;
+
+  int32_t response_code = 0;  // 0 = absent
+  std::string_view response_status;  // responseStatus.status ("Failure", ...)
+  std::string_view response_reason;  // responseStatus.reason ("Forbidden", ...)
+
+  std::string_view decision;  // annotations["authorization.k8s.io/decision"]
+  std::string_view authz_reason;  // annotations["authorization.k8s.io/reason"]
+  std::string_view pod_security_audit_violations;  // pod-security.kubernetes.io/audit-violations
+
+  absl::Time request_received = absl::InfinitePast();
+  absl::Time stage_timestamp = absl::InfinitePast();  // event time
+
+  std::string_view request_object;   // raw JSON, empty if absent
+  std::string_view response_object;  // raw JSON, empty if absent
+  std::string_view raw;              // the whole event as read (when known)
+
+  // True for the event of a request on which its outcome is judged exactly once: the
+  // ResponseStarted event of long-running requests (watch, exec, attach, port-forward), else
+  // ResponseComplete or Panic. Set by the dispatcher.
+  bool first_outcome = false;
+
+  LazyObjects* lazy = nullptr;
+
+  const PodSpecView* RequestPodSpec() const { return lazy ? lazy->RequestPodSpec() : nullptr; }
+  const PodSpecView* ResponsePodSpec() const { return lazy ? lazy->ResponsePodSpec() : nullptr; }
+
+  bool IsAnonymous() const;      // system:anonymous, system:unauthenticated group or no user
+  bool HasGroup(std::string_view g) const;
+  std::string_view SourceIp() const { return source_ips.empty() ? std::string_view() : source_ips[0]; }
+  // The identity that acted: the impersonated user when impersonating, else the user.
+  std::string_view Actor() const { return impersonated_user.empty() ? username : impersonated_user; }
+  bool IsOutcomeStage() const {
+    return stage == Stage::kResponseStarted || stage == Stage::kResponseComplete ||
+           stage == Stage::kPanic;
+  }
+  bool Succeeded() const { return response_code >= 100 && response_code < 400; }
+};
+
+}  // namespace kaudit

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace kaudit {
+
+enum class ContainerKind : uint8_t { kContainer, kInit, kEphemeral };
+std::string_view ContainerKindName(ContainerKind k);
+
+// securityContext of a pod or a container (fields the Pod Security Standards read).
+struct SecurityContextView {
+  std::optional<bool> privileged;
+  std::optional<bool> allow_privilege_escalation;
+  std::optional<bool> run_as_non_root;
+  std::optional<bool> read_only_root_filesystem;
+  std::optional<int64_t> run_as_user;
+  std::optional<int64_t> run_as_group;
+  std::optional<bool> windows_host_process;
+  std::string_view proc_mount;
+  std::string_view seccomp_type;      // seccompProfile.type
+  std::string_view apparmor_type;     // appArmorProfile.type
+  bool has_se_linux_options = false;
+  std::string_view se_linux_type, se_linux_user, se_linux_role;
+  std::vector<std::string_view> capabilities_add;
+  std::vector<std::string_view> capabilities_drop;
+  std::vector<std::string_view> sysctl_names;  // pod level only
+  std::vector<int64_t> supplemental_groups;    // pod level only
+  void Clear();
+};
+
+struct ContainerView {
+  ContainerKind kind = ContainerKind::kContainer;
+  std::string_view name;
+  std::string_view image;
+  SecurityContextView security_context;
+  bool has_security_context = false;
+  std::vector<int64_t> host_ports;  // non-zero hostPort values
+  bool has_limits = false;
+  bool probe_has_host = false;  // any probe/lifecycle handler with a host field
+  void Clear();
+};
+
+struct VolumeView {
+  std::string_view name;
+  std::string_view type;       // the volume source key: "hostPath", "secret", "emptyDir", ...
+  std::string_view host_path;  // hostPath.path
+};
+
+// A pod spec as written through the API: a Pod's spec or a workload's pod template.
+struct PodSpecView {
+  std::string_view object_kind;  // "Pod", "Deployment", "CronJob", ...
+  std::string_view object_name;  // metadata.name (or generateName)
+  bool host_network = false;
+  bool host_pid = false;
+  bool host_ipc = false;
+  bool host_users_false = false;  // hostUsers: false
+  std::string_view service_account_name;
+  std::string_view node_name;
+  SecurityContextView pod_security_context;
+  std::vector<ContainerView> containers;  // containers, initContainers, ephemeralContainers
+  std::vector<VolumeView> volumes;
+  // Annotations of the pod (template) metadata with the AppArmor prefix, as key/value.
+  std::vector<std::pair<std::string_view, std::string_view>> apparmor_annotations;
+  void Clear();
+};
+
+}  // namespace kaudit

@@ -1,0 +1,102 @@
+#pragma once
+
+#include <array>
+#include <functional>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "src/event/audit_event.h"
+#include "src/parse/byte_source.h"
+
+namespace kaudit {
+
+// Why an input document was not turned into an event. Every reason is counted.
+enum class InvalidReason : uint8_t {
+  kMalformedJson = 0,     // not JSON (syntax error)
+  kTruncated,             // JSON cut off (incomplete document, unterminated string)
+  kInvalidUtf8,           // bytes that are not UTF-8
+  kNotAnObject,           // a JSON value that is not an object (number, string, ...)
+  kWrongKind,             // kind is not Event/EventList, or not a string
+  kUnsupportedApiVersion, // apiVersion other than audit.k8s.io/v1 or v1beta1
+  kMissingField,          // auditID, stage, verb or a timestamp missing
+  kBadFieldType,          // a field of the wrong JSON type (number where a string belongs)
+  kBadTimestamp,          // a timestamp that is not RFC 3339
+  kOversize,              // larger than the configured event size limit
+  kTooDeep,               // nesting deeper than the parser allows
+};
+inline constexpr int kNumInvalidReasons = 11;
+std::string_view InvalidReasonName(InvalidReason r);
+
+// Where a document came from: source name, 1-based line, byte offset of the document in the
+// (decompressed) input, and the index within an EventList/array (-1 when not in one).
+struct Location {
+  std::string_view source;
+  uint64_t line = 0;
+  uint64_t offset = 0;
+  int64_t item = -1;
+  std::string ToString() const;  // "file:line" or "file:line item N"
+};
+
+class EventHandler {
+ public:
+  virtual ~EventHandler() = default;
+  // The event may be annotated by the handler (the dispatcher marks first_outcome).
+  virtual void OnEvent(AuditEvent& event) = 0;
+  // `raw` is the offending document (or line) text, possibly cut to a bound; `detail` says
+  // what was wrong (field name, simdjson error).
+  virtual void OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,
+                         std::string_view raw) = 0;
+};
+
+struct ReaderOptions {
+  size_t chunk_bytes = 4 << 20;          // streaming buffer for JSON lines
+  size_t max_event_bytes = 16 << 20;     // larger events/lines are skipped as kOversize
+  size_t max_document_bytes = 1ull << 30;  // bound for a multi-line document (array, pretty)
+  size_t max_list_items = 1024;          // groups / sourceIPs kept per event
+};
+
+struct ReaderStats {
+  uint64_t bytes = 0;       // decompressed bytes read
+  uint64_t documents = 0;   // top-level JSON documents seen
+  uint64_t events = 0;      // valid events handed to the handler
+  uint64_t list_items_truncated = 0;
+  std::array<uint64_t, kNumInvalidReasons> invalid{};
+  uint64_t invalid_total() const;
+  void Add(const ReaderStats& o);
+};
+
+// Reads audit events from JSON lines (streamed through a reused buffer with simdjson's
+// iterate_many), a single Event, an EventList, a JSON array of either, or concatenated
+// pretty-printed documents. Bad input is reported to the handler and never stops the read;
+// only I/O errors end it.
+class EventReader {
+ public:
+  explicit EventReader(ReaderOptions options = {});
+  ~EventReader();
+  EventReader(const EventReader&) = delete;
+  EventReader& operator=(const EventReader&) = delete;
+
+  [[nodiscard]] absl::Status Read(ByteSource& source, EventHandler& handler);
+  // Parses an in-memory body (webhook request, Kafka message): one document or JSON lines.
+  void ParseBuffer(std::string_view data, std::string_view name, EventHandler& handler);
+
+  const ReaderStats& stats() const { return stats_; }
+  // Optional progress callback, called after each chunk with the source's consumed bytes.
+  void set_progress(std::function<void(const ByteSource&)> fn) { progress_ = std::move(fn); }
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  ReaderStats stats_;
+  std::function<void(const ByteSource&)> progress_;
+};
+
+}  // namespace kaudit
+
+namespace kaudit {
+// "simdjson 3.0.1 (haswell)": the parser library and the kernel chosen for this CPU.
+std::string ParserInfo();
+}  // namespace kaudit

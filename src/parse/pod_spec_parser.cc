@@ -1,0 +1,383 @@
+#include "src/parse/pod_spec_parser.h"
+
+#include "src/common/strings.h"
+#include "src/parse/json_util.h"
+
+namespace kaudit {
+
+using parse_internal::GetStringOrNull;
+using parse_internal::KeyOf;
+namespace od = simdjson::ondemand;
+using Val = simdjson::simdjson_result<od::value>;
+
+namespace {
+
+constexpr std::string_view kAppArmorPrefix = "container.apparmor.security.beta.kubernetes.io/";
+
+void ReadBool(Val v, std::optional<bool>& out) {
+  bool b;
+  if (!v.get_bool().get(b)) out = b;
+}
+void ReadBool(Val v, bool& out) {
+  bool b;
+  if (!v.get_bool().get(b)) out = b;
+}
+void ReadInt(Val v, std::optional<int64_t>& out) {
+  int64_t i;
+  if (!v.get_int64().get(i)) out = i;
+}
+void ReadString(Val v, std::string_view& out) { (void)GetStringOrNull(v, out); }
+
+void ReadStringList(Val v, std::vector<std::string_view>& out) {
+  od::array arr;
+  if (v.get_array().get(arr)) return;
+  for (auto item : arr) {
+    std::string_view s;
+    if (!item.get_string().get(s)) out.push_back(s);
+  }
+}
+
+// Reads `type` from {type: ...} objects such as seccompProfile.
+void ReadTypeField(Val v, std::string_view& out) {
+  od::object obj;
+  if (v.get_object().get(obj)) return;
+  for (auto f : obj) {
+    if (KeyOf(f) == "type") ReadString(f.value(), out);
+  }
+}
+
+void ReadSecurityContext(Val v, SecurityContextView& sc) {
+  od::object obj;
+  if (v.get_object().get(obj)) return;
+  for (auto f : obj) {
+    std::string_view k = KeyOf(f);
+    Val fv = f.value();
+    if (k == "privileged") ReadBool(fv, sc.privileged);
+    else if (k == "allowPrivilegeEscalation") ReadBool(fv, sc.allow_privilege_escalation);
+    else if (k == "runAsNonRoot") ReadBool(fv, sc.run_as_non_root);
+    else if (k == "readOnlyRootFilesystem") ReadBool(fv, sc.read_only_root_filesystem);
+    else if (k == "runAsUser") ReadInt(fv, sc.run_as_user);
+    else if (k == "runAsGroup") ReadInt(fv, sc.run_as_group);
+    else if (k == "procMount") ReadString(fv, sc.proc_mount);
+    else if (k == "seccompProfile") ReadTypeField(fv, sc.seccomp_type);
+    else if (k == "appArmorProfile") ReadTypeField(fv, sc.apparmor_type);
+    else if (k == "seLinuxOptions") {
+      od::object se;
+      if (fv.get_object().get(se)) continue;
+      sc.has_se_linux_options = true;
+      for (auto sf : se) {
+        std::string_view sk = KeyOf(sf);
+        if (sk == "type") ReadString(sf.value(), sc.se_linux_type);
+        else if (sk == "user") ReadString(sf.value(), sc.se_linux_user);
+        else if (sk == "role") ReadString(sf.value(), sc.se_linux_role);
+      }
+    } else if (k == "capabilities") {
+      od::object caps;
+      if (fv.get_object().get(caps)) continue;
+      for (auto cf : caps) {
+        std::string_view ck = KeyOf(cf);
+        if (ck == "add") ReadStringList(cf.value(), sc.capabilities_add);
+        else if (ck == "drop") ReadStringList(cf.value(), sc.capabilities_drop);
+      }
+    } else if (k == "windowsOptions") {
+      od::object wo;
+      if (fv.get_object().get(wo)) continue;
+      for (auto wf : wo) {
+        if (KeyOf(wf) == "hostProcess") ReadBool(wf.value(), sc.windows_host_process);
+      }
+    } else if (k == "sysctls") {
+      od::array arr;
+      if (fv.get_array().get(arr)) continue;
+      for (auto item : arr) {
+        od::object so;
+        if (item.get_object().get(so)) continue;
+        for (auto sf : so) {
+          if (KeyOf(sf) == "name") {
+            std::string_view name;
+            ReadString(sf.value(), name);
+            sc.sysctl_names.push_back(name);
+          }
+        }
+      }
+    } else if (k == "supplementalGroups") {
+      od::array arr;
+      if (fv.get_array().get(arr)) continue;
+      for (auto item : arr) {
+        int64_t g;
+        if (!item.get_int64().get(g)) sc.supplemental_groups.push_back(g);
+      }
+    }
+  }
+}
+
+// True if a probe or lifecycle handler object names a host (httpGet.host / tcpSocket.host).
+bool HandlerHasHost(Val v, int depth = 0) {
+  od::object obj;
+  if (depth > 3 || v.get_object().get(obj)) return false;
+  bool found = false;
+  for (auto f : obj) {
+    std::string_view k = KeyOf(f);
+    if (k == "host") {
+      std::string_view h;
+      ReadString(f.value(), h);
+      if (!h.empty()) found = true;
+    } else if (k == "httpGet" || k == "tcpSocket" || k == "postStart" || k == "preStop") {
+      if (HandlerHasHost(f.value(), depth + 1)) found = true;
+    }
+  }
+  return found;
+}
+
+void ReadContainer(Val v, ContainerKind kind, PodSpecView& spec) {
+  od::object obj;
+  if (v.get_object().get(obj)) return;
+  ContainerView& c = spec.containers.emplace_back();
+  c.kind = kind;
+  for (auto f : obj) {
+    std::string_view k = KeyOf(f);
+    Val fv = f.value();
+    if (k == "name") ReadString(fv, c.name);
+    else if (k == "image") ReadString(fv, c.image);
+    else if (k == "securityContext") {
+      c.has_security_context = true;
+      ReadSecurityContext(fv, c.security_context);
+    } else if (k == "ports") {
+      od::array arr;
+      if (fv.get_array().get(arr)) continue;
+      for (auto item : arr) {
+        od::object po;
+        if (item.get_object().get(po)) continue;
+        for (auto pf : po) {
+          if (KeyOf(pf) == "hostPort") {
+            int64_t p;
+            if (!pf.value().get_int64().get(p) && p != 0) c.host_ports.push_back(p);
+          }
+        }
+      }
+    } else if (k == "resources") {
+      od::object ro;
+      if (fv.get_object().get(ro)) continue;
+      for (auto rf : ro) {
+        if (KeyOf(rf) == "limits") {
+          od::object lo;
+          if (!rf.value().get_object().get(lo)) {
+            for (auto lf : lo) {
+              (void)lf;
+              c.has_limits = true;
+            }
+          }
+        }
+      }
+    } else if (k == "livenessProbe" || k == "readinessProbe" || k == "startupProbe" ||
+               k == "lifecycle") {
+      if (HandlerHasHost(fv)) c.probe_has_host = true;
+    }
+  }
+}
+
+void ReadVolume(Val v, PodSpecView& spec) {
+  od::object obj;
+  if (v.get_object().get(obj)) return;
+  VolumeView& vol = spec.volumes.emplace_back();
+  for (auto f : obj) {
+    std::string_view k = KeyOf(f);
+    if (k == "name") {
+      ReadString(f.value(), vol.name);
+    } else if (!k.empty()) {
+      vol.type = k;
+      if (k == "hostPath") {
+        od::object hp;
+        if (f.value().get_object().get(hp)) continue;
+        for (auto hf : hp) {
+          if (KeyOf(hf) == "path") ReadString(hf.value(), vol.host_path);
+        }
+      }
+    }
+  }
+}
+
+void ReadMetadata(Val v, PodSpecView& spec, bool top) {
+  od::object obj;
+  if (v.get_object().get(obj)) return;
+  for (auto f : obj) {
+    std::string_view k = KeyOf(f);
+    if (top && k == "name") ReadString(f.value(), spec.object_name);
+    else if (top && k == "generateName" && spec.object_name.empty()) {
+      ReadString(f.value(), spec.object_name);
+    } else if (k == "annotations") {
+      od::object ann;
+      if (f.value().get_object().get(ann)) continue;
+      for (auto af : ann) {
+        std::string_view ak;
+        if (af.unescaped_key().get(ak)) continue;
+        if (StartsWith(ak, kAppArmorPrefix)) {
+          std::string_view val;
+          ReadString(af.value(), val);
+          spec.apparmor_annotations.emplace_back(ak.substr(kAppArmorPrefix.size()), val);
+        }
+      }
+    }
+  }
+}
+
+// Reads a spec object; descends into template / jobTemplate. Returns true if container
+// lists were found.
+bool ReadSpec(Val v, PodSpecView& spec, int depth);
+
+bool ReadTemplate(Val v, PodSpecView& spec, int depth) {
+  od::object obj;
+  if (depth > 4 || v.get_object().get(obj)) return false;
+  bool found = false;
+  for (auto f : obj) {
+    std::string_view k = KeyOf(f);
+    if (k == "metadata") ReadMetadata(f.value(), spec, false);
+    else if (k == "spec") found |= ReadSpec(f.value(), spec, depth + 1);
+  }
+  return found;
+}
+
+bool ReadSpec(Val v, PodSpecView& spec, int depth) {
+  od::object obj;
+  if (depth > 4 || v.get_object().get(obj)) return false;
+  bool found = false;
+  for (auto f : obj) {
+    std::string_view k = KeyOf(f);
+    Val fv = f.value();
+    if (k.empty()) continue;
+    switch (k[0]) {
+      case 'c':
+        if (k == "containers") {
+          found = true;
+          od::array arr;
+          if (!fv.get_array().get(arr)) {
+            for (auto item : arr) {
+              ReadContainer(item, ContainerKind::kContainer, spec);
+            }
+          }
+        }
+        break;
+      case 'i':
+        if (k == "initContainers") {
+          found = true;
+          od::array arr;
+          if (!fv.get_array().get(arr)) {
+            for (auto item : arr) {
+              ReadContainer(item, ContainerKind::kInit, spec);
+            }
+          }
+        }
+        break;
+      case 'e':
+        if (k == "ephemeralContainers") {
+          found = true;
+          od::array arr;
+          if (!fv.get_array().get(arr)) {
+            for (auto item : arr) {
+              ReadContainer(item, ContainerKind::kEphemeral, spec);
+            }
+          }
+        }
+        break;
+      case 'v':
+        if (k == "volumes") {
+          od::array arr;
+          if (!fv.get_array().get(arr)) {
+            for (auto item : arr) {
+              ReadVolume(item, spec);
+            }
+          }
+        }
+        break;
+      case 'h':
+        if (k == "hostNetwork") ReadBool(fv, spec.host_network);
+        else if (k == "hostPID") ReadBool(fv, spec.host_pid);
+        else if (k == "hostIPC") ReadBool(fv, spec.host_ipc);
+        else if (k == "hostUsers") {
+          bool b = true;
+          ReadBool(fv, b);
+          spec.host_users_false = !b;
+        }
+        break;
+      case 's':
+        if (k == "securityContext") ReadSecurityContext(fv, spec.pod_security_context);
+        else if (k == "serviceAccountName") ReadString(fv, spec.service_account_name);
+        else if (k == "serviceAccount" && spec.service_account_name.empty()) {
+          ReadString(fv, spec.service_account_name);
+        }
+        break;
+      case 'n':
+        if (k == "nodeName") ReadString(fv, spec.node_name);
+        break;
+      case 't':
+        if (k == "template") found |= ReadTemplate(fv, spec, depth + 1);
+        break;
+      case 'j':
+        if (k == "jobTemplate") found |= ReadTemplate(fv, spec, depth + 1);
+        break;
+      default:
+        break;
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+class PodSpecParser::Impl {
+ public:
+  od::parser parser;
+  PodSpecView spec;
+  simdjson::padded_string copy;
+};
+
+PodSpecParser::PodSpecParser() : impl_(std::make_unique<Impl>()) {}
+PodSpecParser::~PodSpecParser() = default;
+
+const PodSpecView* PodSpecParser::Parse(std::string_view json, size_t capacity) {
+  PodSpecView& spec = impl_->spec;
+  spec.Clear();
+  if (json.empty() || capacity < json.size() + simdjson::SIMDJSON_PADDING) return nullptr;
+  od::document doc;
+  if (impl_->parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity))
+          .get(doc)) {
+    return nullptr;
+  }
+  od::object root;
+  if (doc.get_object().get(root)) return nullptr;
+  bool found = false;
+  for (auto f : root) {
+    if (f.error()) return nullptr;
+    std::string_view k = KeyOf(f);
+    if (k == "kind") ReadString(f.value(), spec.object_kind);
+    else if (k == "metadata") ReadMetadata(f.value(), spec, true);
+    else if (k == "spec") found |= ReadSpec(f.value(), spec, 0);
+  }
+  return found ? &spec : nullptr;
+}
+
+const PodSpecView* PodSpecParser::ParseCopy(std::string_view json) {
+  impl_->copy = simdjson::padded_string(json);
+  return Parse(std::string_view(impl_->copy.data(), impl_->copy.size()),
+               impl_->copy.size() + simdjson::SIMDJSON_PADDING);
+}
+
+const PodSpecView* LazyObjectCache::RequestPodSpec() {
+  if (!request_done_) {
+    request_done_ = true;
+    request_spec_ = request_.empty() ? nullptr
+                                     : request_parser_.Parse(request_, buffer_end_ - request_.data());
+  }
+  return request_spec_;
+}
+
+const PodSpecView* LazyObjectCache::ResponsePodSpec() {
+  if (!response_done_) {
+    response_done_ = true;
+    response_spec_ = response_.empty()
+                         ? nullptr
+                         : response_parser_.Parse(response_, buffer_end_ - response_.data());
+  }
+  return response_spec_;
+}
+
+}  // namespace kaudit

@@ -1,0 +1,52 @@
+#include "src/pipeline/dead_letter.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "src/common/json_writer.h"
+#include "src/common/rate_limited_log.h"
+
+namespace kaudit {
+
+absl::StatusOr<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::Open(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "ae");
+  if (f == nullptr) {
+    return absl::NotFoundError(absl::StrCat("input.dead_letter_file: ", path,
+                                            ": cannot open: ", std::strerror(errno)));
+  }
+  return std::unique_ptr<DeadLetterWriter>(new DeadLetterWriter(f, path));
+}
+
+DeadLetterWriter::~DeadLetterWriter() {
+  if (std::fclose(f_) != 0 && !failed_) {
+    LogLine("error", absl::StrCat("dead-letter file ", path_, ": close failed: ", std::strerror(errno)));
+  }
+}
+
+bool DeadLetterWriter::Write(InvalidReason reason, const Location& where, std::string_view detail,
+                             std::string_view raw) {
+  if (failed_) return false;
+  line_.clear();
+  JsonWriter w(line_);
+  w.BeginObject();
+  w.Field("source", where.source);
+  w.Field("line", static_cast<int64_t>(where.line));
+  w.Field("offset", static_cast<int64_t>(where.offset));
+  if (where.item >= 0) w.Field("item", where.item);
+  w.Field("reason", InvalidReasonName(reason));
+  w.Field("detail", detail);
+  w.Field("raw", raw);
+  w.EndObject();
+  line_.push_back('\n');
+  if (std::fwrite(line_.data(), 1, line_.size(), f_) != line_.size()) {
+    failed_ = true;
+    LogLine("error", absl::StrCat("dead-letter file ", path_, ": write failed (",
+                                  std::strerror(errno), "); no further rejected events are kept"));
+    return false;
+  }
+  ++written_;
+  return true;
+}
+
+}  // namespace kaudit

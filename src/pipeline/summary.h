@@ -1,0 +1,42 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/engine/alert.h"
+#include "src/parse/event_reader.h"
+
+namespace kaudit {
+
+struct DetectorSummary {
+  std::string id;
+  uint64_t events = 0;       // events shown to it
+  uint64_t allowed = 0;      // events skipped by its allow-list
+  uint64_t not_judged = 0;   // events it could not judge (no pod spec at Metadata level, ...)
+  uint64_t state_entries = 0;
+  uint64_t state_evictions = 0;
+  std::array<uint64_t, kNumSeverities> alerts{};
+  uint64_t alerts_total() const;
+};
+
+// What a run did, printed at the end (text on stderr, or JSON with --summary-file).
+struct RunSummary {
+  uint64_t inputs = 0;
+  uint64_t input_errors = 0;  // inputs that could not be read to the end (I/O, corrupt gzip)
+  ReaderStats reader;
+  uint64_t duplicates = 0;
+  uint64_t out_of_range = 0;  // outside --since/--until
+  uint64_t alerts_emitted = 0;
+  uint64_t alerts_below_min_severity = 0;
+  uint64_t alerts_sink_failed = 0;
+  uint64_t dead_letters = 0;
+  double seconds = 0;
+  std::vector<DetectorSummary> detectors;
+
+  std::string ToText() const;
+  std::string ToJson() const;
+};
+
+}  // namespace kaudit

@@ -1,0 +1,121 @@
+// Peer parity: every file of Falco's k8s-audit test corpus runs through the real kaudit
+// binary. For each Falco rule mapped to a kaudit detector in detectors/README.md, the
+// detector fires on every file where Falco's default rule fires; on files where Falco expects
+// no alert, kaudit raises nothing of medium or higher severity.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "detectors/registry.h"
+#include "tests/support/process.h"
+#include "tests/support/test_util.h"
+
+namespace kaudit {
+namespace {
+
+using testing::ReadFile;
+using testing::RunKaudit;
+using testing::SourcePath;
+
+// Falco rule -> kaudit detector, from the "Falco parity" table of detectors/README.md.
+std::map<std::string, std::string> ParityMapping() {
+  std::string readme = ReadFile(SourcePath("detectors/README.md"));
+  size_t start = readme.find("## Falco parity");
+  size_t end = readme.find("\n## ", start + 1);
+  std::map<std::string, std::string> out;
+  std::set<std::string> ids;
+  for (const auto& e : DetectorTable()) ids.insert(std::string(e.id));
+  for (absl::string_view line : absl::StrSplit(readme.substr(start, end - start), '\n')) {
+    if (!absl::ConsumePrefix(&line, "| ")) continue;
+    std::vector<std::string> cols = absl::StrSplit(line, " | ");
+    if (cols.size() < 2) continue;
+    std::string det(absl::StripSuffix(absl::StripTrailingAsciiWhitespace(cols[1]), " |"));
+    if (ids.count(det)) out[cols[0]] = det;
+  }
+  return out;
+}
+
+struct FalcoCase {
+  std::string file;
+  std::vector<std::string> rules;  // empty = Falco expects no alert
+};
+
+std::vector<FalcoCase> Cases() {
+  std::vector<FalcoCase> out;
+  std::string manifest = ReadFile(SourcePath("tests/data/falco/MANIFEST.tsv"));
+  bool header = true;
+  for (absl::string_view line : absl::StrSplit(manifest, '\n', absl::SkipEmpty())) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    std::vector<std::string> cols = absl::StrSplit(line, '\t');
+    if (cols.size() < 5) continue;
+    FalcoCase c{cols[0], {}};
+    if (cols[4] != "NONE") {
+      for (absl::string_view r : absl::StrSplit(cols[4], ';')) {
+        c.rules.emplace_back(r.substr(0, r.rfind('=')));
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+TEST(FalcoParityTest, MappedDetectorsFireWhereFalcoFiresAndStayQuietWhereItExpectsNone) {
+  auto mapping = ParityMapping();
+  ASSERT_GE(mapping.size(), 3u) << "detectors/README.md parity table not found";
+  auto cases = Cases();
+  ASSERT_EQ(cases.size(), 82u);
+  int checked_fire = 0, checked_quiet = 0;
+  std::set<std::string> rules_exercised;
+  for (const auto& c : cases) {
+    auto r = RunKaudit({"replay", "--format", "json", "--no-progress", "--quiet",
+                        SourcePath("tests/data/falco/" + c.file)});
+    ASSERT_EQ(r.exit_code, 0) << c.file << ": " << r.err;
+    std::set<std::string> fired;
+    bool medium_or_higher = false;
+    for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+      size_t p = line.find("\"detector\":\"");
+      ASSERT_NE(p, absl::string_view::npos);
+      absl::string_view rest = line.substr(p + 12);
+      fired.insert(std::string(rest.substr(0, rest.find('"'))));
+      for (const char* sev : {"\"severity\":\"medium\"", "\"severity\":\"high\"",
+                              "\"severity\":\"critical\""}) {
+        if (line.find(sev) != absl::string_view::npos) medium_or_higher = true;
+      }
+    }
+    if (c.rules.empty()) {
+      EXPECT_FALSE(medium_or_higher) << c.file << ": Falco expects no alert, kaudit raised " << r.out;
+      ++checked_quiet;
+    }
+    std::set<std::string> expected;
+    for (const auto& rule : c.rules) {
+      auto it = mapping.find(rule);
+      if (it == mapping.end()) continue;
+      expected.insert(it->second);
+      rules_exercised.insert(rule);
+      EXPECT_TRUE(fired.count(it->second))
+          << c.file << ": Falco's '" << rule << "' fires, kaudit's " << it->second << " did not";
+      ++checked_fire;
+    }
+    // Nothing unrelated: a mapped detector fires only where its Falco rule does.
+    for (const auto& d : fired) {
+      bool mapped = false;
+      for (const auto& [rule, det] : mapping) mapped |= det == d;
+      if (mapped) {
+        EXPECT_TRUE(expected.count(d)) << c.file << ": " << d << " fired but Falco's rule did not";
+      }
+    }
+  }
+  EXPECT_EQ(rules_exercised.size(), mapping.size()) << "a mapped rule has no file in the corpus";
+  EXPECT_GE(checked_fire, 7);
+  EXPECT_EQ(checked_quiet, 33);
+}
+
+}  // namespace
+}  // namespace kaudit

@@ -1,0 +1,203 @@
+// The real kaudit binary, run as a user runs it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "tests/support/process.h"
+#include "tests/support/test_util.h"
+
+namespace kaudit {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ReadFile;
+using testing::RunKaudit;
+using testing::SourcePath;
+using testing::WriteFile;
+using ::testing::HasSubstr;
+
+std::vector<std::string> Lines(const std::string& s) {
+  std::vector<std::string> out;
+  for (absl::string_view l : absl::StrSplit(s, '\n', absl::SkipEmpty())) out.emplace_back(l);
+  return out;
+}
+
+std::vector<std::string> Sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// Events from the detectors' firing cases, one per line (JSON lines).
+std::vector<std::string> FiringEvents() {
+  std::vector<std::string> events;
+  for (const char* f : {"tests/data/falco/k8s_audit__exec_pod.json",
+                        "tests/data/falco/k8s_audit__attach_pod.json",
+                        "tests/data/falco/k8s_audit__anonymous_creates_namespace_foo.json",
+                        "tests/data/falco/k8s_audit__create_nginx_pod_privileged.json",
+                        "tests/data/detectors/secret_enumeration/fires/"
+                        "constructed_one_user_reads_12_secrets_in_2m.jsonl"}) {
+    for (auto& l : Lines(ReadFile(SourcePath(f)))) events.push_back(l);
+  }
+  return events;
+}
+
+TEST(ReplayCliTest, EveryFalcoCorpusFileExitsZeroAndBadOnesAreCounted) {
+  fs::path dir = SourcePath("tests/data/falco");
+  std::string tmp = testing::TempDir();
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    ++files;
+    std::string summary = tmp + "/summary.json";
+    auto r = RunKaudit({"replay", "--format", "json", "--summary-file", summary,
+                        entry.path().string()});
+    EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
+    std::string s = ReadFile(summary);
+    if (entry.path().filename() == "k8s_audit__fal_01_003.json") {
+      EXPECT_THAT(s, HasSubstr(R"("invalid_events":1)"));
+      EXPECT_THAT(s, HasSubstr(R"("wrong_kind":1)"));
+      EXPECT_THAT(r.err, HasSubstr("k8s_audit__fal_01_003.json:1: invalid event (wrong_kind)"));
+    }
+  }
+  EXPECT_EQ(files, 82);
+}
+
+TEST(ReplayCliTest, RealLogsReplayCleanly) {
+  std::string tmp = testing::TempDir();
+  auto r = RunKaudit({"replay", "--format", "json", "--summary-file", tmp + "/s.json",
+                      SourcePath("tests/data/public")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::string s = ReadFile(tmp + "/s.json");
+  // 757 + 37 + 6 events; the AKS Event Hubs wrapper is not a native event (counted).
+  EXPECT_THAT(s, HasSubstr(R"("events":800)"));
+  EXPECT_THAT(s, HasSubstr(R"("invalid_events":1)"));
+}
+
+TEST(ReplayCliTest, JsonLinesEventListGzipAndStdinGiveIdenticalAlerts) {
+  std::vector<std::string> events = FiringEvents();
+  std::string jsonl = absl::StrJoin(events, "\n") + "\n";
+  std::string list = absl::StrCat(R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[)",
+                                  absl::StrJoin(events, ","), "]}");
+  std::string tmp = testing::TempDir();
+  WriteFile(tmp + "/events.log", jsonl);
+  WriteFile(tmp + "/eventlist.json", list);
+  WriteFile(tmp + "/events.log.gz", testing::GzipCompress(jsonl));
+  WriteFile(tmp + "/eventlist.json.gz", testing::GzipCompress(list));
+
+  auto base = RunKaudit({"replay", "--format", "json", tmp + "/events.log"});
+  ASSERT_EQ(base.exit_code, 0) << base.err;
+  std::vector<std::string> expected = Sorted(Lines(base.out));
+  // exec, attach, anonymous, privileged, secret enumeration.
+  ASSERT_EQ(expected.size(), 5u) << base.out;
+  for (const char* d : {"pod_exec_attach", "anonymous_request_allowed", "privileged_container",
+                        "secret_enumeration"}) {
+    EXPECT_THAT(base.out, HasSubstr(absl::StrCat(R"("detector":")", d, R"(")")));
+  }
+  for (std::string f : {"eventlist.json", "events.log.gz", "eventlist.json.gz"}) {
+    auto r = RunKaudit({"replay", "--format", "json", tmp + "/" + f});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(Sorted(Lines(r.out)), expected) << f;
+  }
+  auto from_stdin = RunKaudit({"replay", "--format", "json", "-"}, jsonl);
+  EXPECT_EQ(Sorted(Lines(from_stdin.out)), expected);
+  auto gz_stdin = RunKaudit({"replay", "--format", "json", "-"}, testing::GzipCompress(list));
+  EXPECT_EQ(Sorted(Lines(gz_stdin.out)), expected);
+}
+
+TEST(ReplayCliTest, BadInputIsReportedWithLocationAndDeadLettered) {
+  std::vector<std::string> events = FiringEvents();
+  std::string data = absl::StrCat(events[0], "\n", R"({"kind":"Event","auditID":)", "\n",
+                                  "\xff\xfe garbage\n", events[2], "\n");
+  std::string tmp = testing::TempDir();
+  WriteFile(tmp + "/bad.log", data);
+  auto r = RunKaudit({"replay", "--format", "json", "--dead-letter", tmp + "/dl.jsonl",
+                      "--summary-file", tmp + "/s.json", tmp + "/bad.log"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).size(), 2u);  // exec and anonymous still detected
+  EXPECT_THAT(r.err, HasSubstr("bad.log:2: invalid event (truncated)"));
+  EXPECT_THAT(r.err, HasSubstr("bad.log:3: invalid event (invalid_utf8)"));
+  EXPECT_THAT(r.err, HasSubstr("invalid events: 2"));
+  std::vector<std::string> dl = Lines(ReadFile(tmp + "/dl.jsonl"));
+  ASSERT_EQ(dl.size(), 2u);
+  EXPECT_THAT(dl[0], HasSubstr(R"("line":2)"));
+  EXPECT_THAT(dl[0], HasSubstr(R"("reason":"truncated")"));
+  EXPECT_THAT(dl[0], HasSubstr(R"("raw":"{\"kind\":\"Event\",\"auditID\":")"));
+  EXPECT_THAT(ReadFile(tmp + "/s.json"), HasSubstr(R"("dead_letters":2)"));
+}
+
+TEST(ReplayCliTest, MissingInputAndBadConfigAreFatalAndNamed) {
+  auto missing = RunKaudit({"replay", "/nonexistent/audit.log"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("/nonexistent/audit.log: no such file or directory"));
+
+  std::string tmp = testing::TempDir();
+  WriteFile(tmp + "/bad.yaml", "detectors:\n  secret_enumeration:\n    thresold: 3\n");
+  auto bad = RunKaudit({"replay", "-c", tmp + "/bad.yaml", SourcePath("tests/data/falco")});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("detectors.secret_enumeration.thresold: unknown key"));
+  EXPECT_TRUE(bad.out.empty());
+
+  auto check_bad = RunKaudit({"check-config", tmp + "/bad.yaml"});
+  EXPECT_EQ(check_bad.exit_code, 1);
+  EXPECT_THAT(check_bad.err, HasSubstr("thresold"));
+  auto check_ok = RunKaudit({"check-config", SourcePath("configs/kaudit.yaml")});
+  EXPECT_EQ(check_ok.exit_code, 0) << check_ok.err;
+  EXPECT_THAT(check_ok.out, HasSubstr("OK (4 detectors enabled)"));
+}
+
+TEST(ReplayCliTest, TimeRangeAndSeverityFilters) {
+  std::string tmp = testing::TempDir();
+  WriteFile(tmp + "/all.log", absl::StrJoin(FiringEvents(), "\n") + "\n");
+  // exec/attach are from 2018-10-26, anonymous and privileged from 2018-10-25, secrets 2020.
+  auto since = RunKaudit({"replay", "--format", "json", "--since", "2018-10-26T00:00:00Z",
+                          "--until", "2019-01-01", tmp + "/all.log"});
+  EXPECT_EQ(since.exit_code, 0) << since.err;
+  EXPECT_EQ(Lines(since.out).size(), 2u);
+  EXPECT_THAT(since.err, HasSubstr("events outside --since/--until: 14"));
+  auto high = RunKaudit({"replay", "--format", "json", "--min-severity", "high", tmp + "/all.log"});
+  EXPECT_EQ(Lines(high.out).size(), 3u);  // anonymous (critical), privileged, secrets (high)
+  auto bad = RunKaudit({"replay", "--since", "last tuesday", tmp + "/all.log"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("--since: invalid time 'last tuesday'"));
+}
+
+TEST(ReplayCliTest, TextFormatAndOutputFile) {
+  std::string tmp = testing::TempDir();
+  auto r = RunKaudit({"replay", "--format", "text", "-o", tmp + "/alerts.txt",
+                      SourcePath("tests/data/falco/k8s_audit__exec_pod.json")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_THAT(ReadFile(tmp + "/alerts.txt"),
+              HasSubstr("medium   pod_exec_attach: minikube-user ran exec `bash` in pod "
+                        "default/nginx-deployment-7998647bdf-phvq7 (container nginx1)"));
+}
+
+TEST(ReplayCliTest, DetectorsVersionAndHelp) {
+  auto d = RunKaudit({"detectors"});
+  EXPECT_EQ(d.exit_code, 0);
+  for (const char* id : {"anonymous_request_allowed", "pod_exec_attach", "privileged_container",
+                         "secret_enumeration"}) {
+    EXPECT_THAT(d.out, HasSubstr(id));
+  }
+  auto j = RunKaudit({"detectors", "--json"});
+  EXPECT_THAT(j.out, HasSubstr(R"("mitre":["T1609"])"));
+  auto v = RunKaudit({"version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_THAT(v.out, HasSubstr("kaudit 0.1.0 (simdjson 3.0.1"));
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"replay", "--help"}, {"detectors", "--help"}, {"check-config", "--help"}}) {
+    auto h = RunKaudit(args);
+    EXPECT_EQ(h.exit_code, 0) << args[0];
+    EXPECT_THAT(h.out, HasSubstr("Usage"));
+  }
+  auto none = RunKaudit({});
+  EXPECT_NE(none.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace kaudit

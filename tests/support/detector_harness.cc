@@ -1,0 +1,57 @@
+#include "tests/support/detector_harness.h"
+
+#include <stdexcept>
+
+#include "detectors/registry.h"
+#include "src/engine/dispatcher.h"
+#include "src/parse/event_reader.h"
+#include "tests/support/test_util.h"
+
+namespace kaudit::testing {
+namespace {
+
+class Forward final : public EventHandler {
+ public:
+  Forward(Dispatcher& d, std::vector<Alert>& out) : d_(d), out_(out) {}
+  void OnEvent(AuditEvent& e) override { d_.Dispatch(e, out_); }
+  void OnInvalid(InvalidReason, const Location&, std::string_view, std::string_view) override {}
+
+ private:
+  Dispatcher& d_;
+  std::vector<Alert>& out_;
+};
+
+}  // namespace
+
+DetectorRun RunDetector(std::string_view id, std::string_view data,
+                        std::map<std::string, std::string> params) {
+  std::map<std::string, DetectorParams, std::less<>> all;
+  for (const auto& entry : DetectorTable()) {
+    DetectorParams p("detectors." + std::string(entry.id));
+    if (entry.id != id) p.Set("enabled", "false");
+    all.emplace(std::string(entry.id), std::move(p));
+  }
+  for (const auto& [k, v] : params) all.at(std::string(id)).Set(k, v);
+  auto slots = BuildDetectors(std::move(all));
+  if (!slots.ok() || slots->size() != 1) {
+    throw std::runtime_error("cannot build detector " + std::string(id) + ": " +
+                             std::string(slots.status().message()));
+  }
+  Dispatcher d(std::move(*slots));
+  DetectorRun run;
+  Forward h(d, run.alerts);
+  EventReader reader;
+  reader.ParseBuffer(data, "test", h);
+  d.Finish(run.alerts);
+  run.events = d.counters(0).events;
+  run.not_judged = d.detector(0).events_not_judged();
+  run.state_evictions = d.detector(0).state_evictions();
+  return run;
+}
+
+DetectorRun RunDetectorOnFile(std::string_view id, const std::string& path,
+                              std::map<std::string, std::string> params) {
+  return RunDetector(id, ReadFile(path), std::move(params));
+}
+
+}  // namespace kaudit::testing

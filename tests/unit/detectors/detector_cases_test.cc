@@ -1,0 +1,92 @@
+// Table-driven fires/quiet cases for every detector: tests/data/detectors/<id>/fires/* must
+// each raise at least one alert from <id>; tests/data/detectors/<id>/quiet/* must raise none.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <ostream>
+#include <set>
+
+#include "detectors/registry.h"
+#include "tests/support/detector_harness.h"
+#include "tests/support/test_util.h"
+
+namespace kaudit {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Case {
+  std::string detector, kind, path;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.detector << " " << c.kind << " " << c.path; }
+
+std::vector<Case> AllCases() {
+  std::vector<Case> out;
+  fs::path root = testing::SourcePath("tests/data/detectors");
+  for (const auto& entry : DetectorTable()) {
+    for (std::string kind : {"fires", "quiet"}) {
+      fs::path dir = root / std::string(entry.id) / kind;
+      if (!fs::is_directory(dir)) continue;
+      std::vector<std::string> files;
+      for (const auto& f : fs::directory_iterator(dir)) files.push_back(f.path().string());
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) out.push_back({std::string(entry.id), kind, f});
+    }
+  }
+  return out;
+}
+
+class DetectorCaseTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(DetectorCaseTest, FiresOrStaysQuiet) {
+  const Case& c = GetParam();
+  auto run = testing::RunDetectorOnFile(c.detector, c.path);
+  if (c.kind == "fires") {
+    EXPECT_FALSE(run.alerts.empty()) << c.detector << " did not fire on " << c.path;
+  } else {
+    EXPECT_TRUE(run.alerts.empty()) << c.detector << " fired on " << c.path << ": "
+                                    << (run.alerts.empty() ? "" : run.alerts[0].message);
+  }
+  for (const auto& a : run.alerts) {
+    EXPECT_EQ(a.detector_id, c.detector);
+    EXPECT_FALSE(a.message.empty());
+    EXPECT_FALSE(a.mitre.empty());
+    EXPECT_FALSE(a.audit_ids.empty());
+  }
+}
+
+std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
+  std::string name = info.param.detector + "_" + info.param.kind + "_" +
+                     fs::path(info.param.path).stem().string();
+  for (char& ch : name) {
+    if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllDetectors, DetectorCaseTest, ::testing::ValuesIn(AllCases()), CaseName);
+
+TEST(DetectorTableTest, EveryDetectorHasFiresAndQuietCasesAndValidInfo) {
+  fs::path root = testing::SourcePath("tests/data/detectors");
+  std::set<std::string> ids;
+  for (const auto& entry : DetectorTable()) {
+    EXPECT_TRUE(ids.insert(std::string(entry.id)).second) << "duplicate id " << entry.id;
+    for (std::string kind : {"fires", "quiet"}) {
+      fs::path dir = root / std::string(entry.id) / kind;
+      EXPECT_TRUE(fs::is_directory(dir) && !fs::is_empty(dir)) << dir << " has no cases";
+    }
+    auto d = NewDetectorWithDefaults(entry.id);
+    ASSERT_TRUE(d.ok()) << d.status();
+    const DetectorInfo& info = (*d)->info();
+    EXPECT_EQ(info.id, entry.id);
+    EXPECT_FALSE(info.title.empty());
+    EXPECT_FALSE(info.description.empty());
+    EXPECT_FALSE(info.mitre.empty());
+    EXPECT_FALSE(info.catalog_ids.empty());
+    EXPECT_NE(info.interest.stages, 0u) << entry.id << " would never see an event";
+  }
+}
+
+}  // namespace
+}  // namespace kaudit

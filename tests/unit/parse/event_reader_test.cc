@@ -1,0 +1,283 @@
+#include "src/parse/event_reader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "src/common/time_util.h"
+#include "src/parse/byte_source.h"
+#include "tests/support/test_util.h"
+
+namespace kaudit {
+namespace {
+
+using ::kaudit::testing::CollectingHandler;
+using ::kaudit::testing::ParseString;
+using ::kaudit::testing::ReadFile;
+using ::kaudit::testing::SourcePath;
+using ::testing::ElementsAre;
+
+std::string FirstLine(const std::string& path) {
+  std::string s = ReadFile(path);
+  return s.substr(0, s.find('\n'));
+}
+
+std::string ExecEvent() { return FirstLine(SourcePath("tests/data/falco/k8s_audit__exec_pod.json")); }
+
+// Real events from the corpus, one per line.
+std::vector<std::string> RealEvents() {
+  std::vector<std::string> out;
+  std::string log = ReadFile(SourcePath("tests/data/public/audit2rbac_demo_v1_2022.log"));
+  size_t pos = 0;
+  while (pos < log.size()) {
+    size_t nl = log.find('\n', pos);
+    if (nl == std::string::npos) nl = log.size();
+    if (nl > pos) out.push_back(log.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> Ids(const CollectingHandler& h) {
+  std::vector<std::string> ids;
+  for (const auto& e : h.events) ids.push_back(e.audit_id + "/" + std::string(StageName(e.stage)));
+  return ids;
+}
+
+TEST(EventReaderTest, ExtractsEveryFieldOfARealExecEvent) {
+  CollectingHandler h = ParseString(ExecEvent());
+  ASSERT_EQ(h.events.size(), 1u);
+  ASSERT_TRUE(h.invalid.empty());
+  const auto& e = h.events[0];
+  EXPECT_EQ(e.audit_id, "ca1ed9f4-7bf4-4c85-81a8-1b11253d1ba6");
+  EXPECT_EQ(e.stage, Stage::kResponseStarted);
+  EXPECT_EQ(e.level, Level::kRequest);
+  EXPECT_EQ(e.verb, "create");
+  EXPECT_EQ(e.username, "minikube-user");
+  EXPECT_THAT(e.groups, ElementsAre("system:masters", "system:authenticated"));
+  EXPECT_THAT(e.source_ips, ElementsAre("192.168.99.1"));
+  EXPECT_EQ(e.resource, "pods");
+  EXPECT_EQ(e.subresource, "exec");
+  EXPECT_EQ(e.namespace_, "default");
+  EXPECT_EQ(e.name, "nginx-deployment-7998647bdf-phvq7");
+  EXPECT_EQ(e.code, 101);
+  EXPECT_EQ(e.decision, "allow");
+  EXPECT_EQ(e.stage_timestamp, *ParseRfc3339("2018-10-26T13:38:34.902914Z"));
+  EXPECT_EQ(e.request_received, *ParseRfc3339("2018-10-26T13:38:34.867116Z"));
+  EXPECT_THAT(e.request_uri, ::testing::HasSubstr("command=bash&container=nginx1"));
+  EXPECT_EQ(e.raw_size, ExecEvent().size());
+}
+
+TEST(EventReaderTest, KeepsRequestAndResponseObjectsAsRawSpans) {
+  std::string line =
+      FirstLine(SourcePath("tests/data/falco/k8s_audit__create_nginx_pod_privileged.json"));
+  CollectingHandler h = ParseString(line);
+  ASSERT_EQ(h.events.size(), 1u);
+  const auto& e = h.events[0];
+  EXPECT_EQ(e.request_object.front(), '{');
+  EXPECT_EQ(e.request_object.back(), '}');
+  EXPECT_NE(line.find(e.request_object), std::string::npos);
+  EXPECT_NE(line.find(e.response_object), std::string::npos);
+  EXPECT_THAT(e.request_object, ::testing::HasSubstr("\"privileged\":true"));
+}
+
+TEST(EventReaderTest, UnescapesStrings) {
+  std::string ev = absl::StrReplaceAll(
+      ExecEvent(), {{"command=bash\\u0026container", "command=bash\\u0026container"},
+                    {"command=bash&container", "command=bash\\u0026container"}});
+  CollectingHandler h = ParseString(ev);
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_THAT(h.events[0].request_uri, ::testing::HasSubstr("command=bash&container"));
+}
+
+TEST(EventReaderTest, ReadsV1beta1WithImpersonationAndLegacyTimestamp) {
+  std::string log = ReadFile(SourcePath("tests/data/public/audit2rbac_demo_v1beta1_2017.log"));
+  CollectingHandler h = ParseString(log);
+  EXPECT_EQ(h.events.size(), 757u);
+  EXPECT_TRUE(h.invalid.empty());
+  int impersonated = 0;
+  for (const auto& e : h.events) {
+    EXPECT_GT(e.stage_timestamp, *ParseRfc3339("2017-09-01T00:00:00Z"));
+    if (!e.impersonated_user.empty()) ++impersonated;
+  }
+  EXPECT_EQ(impersonated, 37);
+}
+
+TEST(EventReaderTest, JsonLinesEventListArrayPrettyAndGzipYieldTheSameEvents) {
+  std::vector<std::string> events = RealEvents();
+  ASSERT_EQ(events.size(), 37u);
+  std::string jsonl = absl::StrJoin(events, "\n") + "\n";
+  std::string list = absl::StrCat(R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[)",
+                                  absl::StrJoin(events, ","), "]}");
+  std::string array = absl::StrCat("[\n", absl::StrJoin(events, ",\n"), "\n]\n");
+  std::string pretty = absl::StrCat("{\n  \"kind\": \"EventList\",\n  \"items\": [\n    ",
+                                    absl::StrJoin(events, ",\n    "), "\n  ]\n}\n");
+  // Two EventLists on two lines (as a spool of webhook bodies would hold).
+  std::string list_lines = absl::StrCat(list, "\n", list, "\n");
+
+  auto expected = Ids(ParseString(jsonl));
+  ASSERT_EQ(expected.size(), 37u);
+  EXPECT_EQ(Ids(ParseString(list)), expected);
+  EXPECT_EQ(Ids(ParseString(array)), expected);
+  EXPECT_EQ(Ids(ParseString(pretty)), expected);
+  auto twice = Ids(ParseString(list_lines));
+  EXPECT_EQ(twice.size(), 74u);
+
+  // gzip, through a real file.
+  std::string dir = testing::TempDir();
+  testing::WriteFile(dir + "/a.log.gz", testing::GzipCompress(jsonl));
+  auto src = OpenByteSource(dir + "/a.log.gz");
+  ASSERT_TRUE(src.ok());
+  EXPECT_TRUE((*src)->compressed());
+  CollectingHandler h;
+  EventReader reader;
+  ASSERT_TRUE(reader.Read(**src, h).ok());
+  EXPECT_EQ(Ids(h), expected);
+}
+
+TEST(EventReaderTest, BadLinesAreCountedWithLocationAndNeverStopTheRead) {
+  std::vector<std::string> good = RealEvents();
+  std::string bad_utf8 = good[3];
+  bad_utf8.replace(bad_utf8.find("system:admin"), 1, "\xff");
+  std::vector<std::string> lines = {
+      good[0],
+      R"({"kind":"Event","auditID":"x","stage":"Resp)",  // truncated (2)
+      good[1],
+      "this is not json",                                  // (4)
+      good[2],
+      "42",                                                // (6)
+      R"({"kind":"Pod","apiVersion":"v1"})",               // (7)
+      bad_utf8,                                            // (8)
+      "",                                                  // blank line (9)
+      absl::StrReplaceAll(good[4], {{R"("username":"system:admin")", R"("username":42)"}}),  // (10)
+      R"({"kind":"Event","apiVersion":"audit.k8s.io/v2","auditID":"a","stage":"ResponseComplete","verb":"get","stageTimestamp":"2020-01-01T00:00:00Z"})",  // (11)
+      R"({"kind":"Event","auditID":"a","stage":"ResponseComplete","verb":"get","stageTimestamp":"yesterday"})",  // (12)
+      R"({"kind":"Event","stage":"ResponseComplete","verb":"get"})",  // (13)
+      good[5],
+      R"({"kind":"Event","auditID":"x","stage":"ResponseComplete","verb":"get","user":{"username":"a"})",  // truncated at EOF (15)
+  };
+  std::string data = absl::StrJoin(lines, "\n");
+  CollectingHandler h = ParseString(data);
+  EXPECT_EQ(h.events.size(), 4u);  // good[0], good[1], good[2], good[5]
+  ASSERT_EQ(h.invalid.size(), 10u);
+  std::vector<std::pair<uint64_t, InvalidReason>> got;
+  for (const auto& i : h.invalid) got.emplace_back(i.line, i.reason);
+  EXPECT_THAT(got, ElementsAre(std::pair<uint64_t, InvalidReason>{2, InvalidReason::kTruncated},
+                               std::pair<uint64_t, InvalidReason>{4, InvalidReason::kMalformedJson},
+                               std::pair<uint64_t, InvalidReason>{6, InvalidReason::kNotAnObject},
+                               std::pair<uint64_t, InvalidReason>{7, InvalidReason::kWrongKind},
+                               std::pair<uint64_t, InvalidReason>{8, InvalidReason::kInvalidUtf8},
+                               std::pair<uint64_t, InvalidReason>{10, InvalidReason::kBadFieldType},
+                               std::pair<uint64_t, InvalidReason>{11, InvalidReason::kUnsupportedApiVersion},
+                               std::pair<uint64_t, InvalidReason>{12, InvalidReason::kBadTimestamp},
+                               std::pair<uint64_t, InvalidReason>{13, InvalidReason::kMissingField},
+                               std::pair<uint64_t, InvalidReason>{15, InvalidReason::kTruncated}));
+  EXPECT_EQ(h.invalid[5].detail, "user.username");
+  EXPECT_EQ(h.invalid[3].raw, R"({"kind":"Pod","apiVersion":"v1"})");
+}
+
+TEST(EventReaderTest, FalcoNonAuditFileIsRejectedAsWrongKind) {
+  CollectingHandler h = ParseString(ReadFile(SourcePath("tests/data/falco/k8s_audit__fal_01_003.json")));
+  EXPECT_TRUE(h.events.empty());
+  ASSERT_EQ(h.invalid.size(), 1u);
+  EXPECT_EQ(h.invalid[0].reason, InvalidReason::kWrongKind);
+  EXPECT_EQ(h.invalid[0].line, 1u);
+}
+
+TEST(EventReaderTest, SmallChunksLongLinesAndOversizeEvents) {
+  std::vector<std::string> events = RealEvents();
+  std::string big = FirstLine(SourcePath("tests/data/falco/k8s_audit__create_nginx_pod_privileged.json"));
+  ASSERT_GT(big.size(), 3000u);
+  std::string data;
+  for (int i = 0; i < 50; ++i) {
+    absl::StrAppend(&data, events[i % events.size()], "\r\n");
+    if (i % 7 == 0) absl::StrAppend(&data, big, "\n\n");
+  }
+  ReaderOptions small;
+  small.chunk_bytes = 1024;  // lines longer than the buffer grow it
+  CollectingHandler a = ParseString(data, small);
+  CollectingHandler b = ParseString(data);
+  EXPECT_TRUE(a.invalid.empty());
+  EXPECT_EQ(a.events.size(), 58u);
+  EXPECT_EQ(Ids(a), Ids(b));
+
+  ReaderOptions limited;
+  limited.chunk_bytes = 1024;
+  limited.max_event_bytes = 2048;  // the 3.3 KB pod events are skipped as oversize
+  CollectingHandler c = ParseString(data, limited);
+  EXPECT_EQ(c.events.size(), 50u);
+  ASSERT_EQ(c.invalid.size(), 8u);
+  for (const auto& i : c.invalid) EXPECT_EQ(i.reason, InvalidReason::kOversize);
+  EXPECT_EQ(c.invalid[0].line, 2u);
+  // The same limit with a large buffer (the oversize event inside one chunk).
+  limited.chunk_bytes = 1 << 20;
+  CollectingHandler d = ParseString(data, limited);
+  EXPECT_EQ(d.events.size(), 50u);
+  EXPECT_EQ(d.invalid.size(), 8u);
+}
+
+TEST(EventReaderTest, EventListItemErrorsNameTheItem) {
+  std::vector<std::string> events = RealEvents();
+  std::string list = absl::StrCat(R"({"kind":"EventList","items":[)", events[0], R"(,{"kind":"Event"},7,)",
+                                  events[1], "]}\n");
+  CollectingHandler h = ParseString(list);
+  EXPECT_EQ(h.events.size(), 2u);
+  ASSERT_EQ(h.invalid.size(), 2u);
+  EXPECT_EQ(h.invalid[0].item, 1);
+  EXPECT_EQ(h.invalid[0].reason, InvalidReason::kMissingField);
+  EXPECT_EQ(h.invalid[1].item, 2);
+  EXPECT_EQ(h.invalid[1].reason, InvalidReason::kNotAnObject);
+}
+
+TEST(EventReaderTest, DeepNestingIsSkippedOrRejectedNeverFatal) {
+  std::vector<std::string> events = RealEvents();
+  std::string nest = std::string(100000, '[') + std::string(100000, ']');
+  // Deep nesting in a field kaudit does not read is skipped; the event is kept.
+  std::string deep_unknown = events[2];
+  deep_unknown.insert(1, "\"x\":" + nest + ",");
+  // Where a string belongs it is a bad field; at the root it is not an event.
+  std::string deep_user = absl::StrReplaceAll(events[3], {{"\"username\":\"system:admin\"",
+                                                           "\"username\":" + nest}});
+  CollectingHandler h = ParseString(
+      absl::StrCat(events[0], "\n", deep_unknown, "\n", deep_user, "\n", nest, "\n", events[1], "\n"));
+  EXPECT_EQ(h.events.size(), 3u);
+  ASSERT_EQ(h.invalid.size(), 2u);
+  EXPECT_EQ(h.invalid[0].line, 3u);
+  EXPECT_EQ(h.invalid[0].reason, InvalidReason::kBadFieldType);
+  EXPECT_EQ(h.invalid[1].line, 4u);
+  EXPECT_EQ(h.invalid[1].reason, InvalidReason::kNotAnObject);
+}
+
+TEST(EventReaderTest, ByteOrderMarkAndEmptyInput) {
+  EXPECT_TRUE(ParseString("").events.empty());
+  EXPECT_TRUE(ParseString("\n\n  \n").invalid.empty());
+  CollectingHandler h = ParseString(absl::StrCat("\xEF\xBB\xBF", ExecEvent(), "\n"));
+  EXPECT_EQ(h.events.size(), 1u);
+  EXPECT_TRUE(h.invalid.empty());
+}
+
+TEST(EventReaderTest, MissingFileIsAnErrorNamingThePath) {
+  auto src = OpenByteSource("/nonexistent/audit.log");
+  ASSERT_FALSE(src.ok());
+  EXPECT_THAT(std::string(src.status().message()), ::testing::HasSubstr("/nonexistent/audit.log"));
+}
+
+TEST(EventReaderTest, CorruptGzipIsAnErrorAfterTheGoodEvents) {
+  std::vector<std::string> events = RealEvents();
+  std::string gz = testing::GzipCompress(absl::StrJoin(events, "\n") + "\n");
+  gz.resize(gz.size() / 2);  // cut in the middle
+  std::string dir = testing::TempDir();
+  testing::WriteFile(dir + "/cut.gz", gz);
+  auto src = OpenByteSource(dir + "/cut.gz");
+  ASSERT_TRUE(src.ok());
+  CollectingHandler h;
+  EventReader reader;
+  absl::Status s = reader.Read(**src, h);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("cut.gz"));
+}
+
+}  // namespace
+}  // namespace kaudit
