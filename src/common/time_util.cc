@@ -77,7 +77,8 @@ std::optional<absl::Time> ParseRfc3339(std::string_view s) noexcept {
   if (pos != s.size()) return std::nullopt;
   const int64_t days = DaysFromCivil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec - offset_sec;
-  return absl::FromUnixSeconds(secs) + absl::Nanoseconds(nanos);
+  if (secs > 9000000000LL || secs < -9000000000LL) return absl::FromUnixSeconds(secs) + absl::Nanoseconds(nanos);
+  return absl::FromUnixNanos(secs * 1000000000LL + nanos);  // one conversion, no Duration math
 }
 
 std::string FormatRfc3339Nanos(absl::Time t) {

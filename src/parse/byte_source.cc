@@ -135,7 +135,9 @@ class GzipSource : public ByteSource {
 
 class MemorySource : public ByteSource {
  public:
-  MemorySource(std::string name, std::string data) : name_(std::move(name)), data_(std::move(data)) {}
+  MemorySource(std::string name, std::string data)
+      : name_(std::move(name)), owned_(std::move(data)), data_(owned_) {}
+  MemorySource(std::string name, std::string_view data) : name_(std::move(name)), data_(data) {}
   absl::StatusOr<size_t> Read(char* buf, size_t n) override {
     size_t k = std::min(n, data_.size() - pos_);
     std::memcpy(buf, data_.data() + pos_, k);
@@ -149,7 +151,8 @@ class MemorySource : public ByteSource {
 
  private:
   std::string name_;
-  std::string data_;
+  std::string owned_;
+  std::string_view data_;
   size_t pos_ = 0;
 };
 
@@ -205,6 +208,10 @@ absl::StatusOr<std::unique_ptr<ByteSource>> OpenByteSource(const std::string& pa
 
 std::unique_ptr<ByteSource> MemoryByteSource(std::string name, std::string data) {
   return std::make_unique<MemorySource>(std::move(name), std::move(data));
+}
+
+std::unique_ptr<ByteSource> BorrowedByteSource(std::string name, std::string_view data) {
+  return std::make_unique<MemorySource>(std::move(name), data);
 }
 
 }  // namespace kaudit

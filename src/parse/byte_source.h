@@ -30,5 +30,7 @@ class ByteSource {
 
 // A source over bytes in memory (tests, webhook bodies).
 std::unique_ptr<ByteSource> MemoryByteSource(std::string name, std::string data);
+// The same over bytes the caller keeps alive (benchmarks: no copy).
+std::unique_ptr<ByteSource> BorrowedByteSource(std::string name, std::string_view data);
 
 }  // namespace kaudit

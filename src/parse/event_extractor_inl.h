@@ -73,7 +73,9 @@ inline bool ReadStrList(V&& v, std::vector<std::string_view>& out, size_t max, u
   }
   for (auto item : arr) {
     std::string_view s;
-    if (auto ec = item.get_string().get(s); ec) return Fail(err, ec, field);
+    od::value iv;
+    if (auto ec = item.get(iv); ec) return Fail(err, ec, field);
+    if (auto ec = GetStringFast(iv, s); ec) return Fail(err, ec, field);
     if (out.size() < max) {
       out.push_back(s);
     } else {
@@ -93,13 +95,13 @@ inline bool ReadUser(V&& v, std::string_view& username, std::string_view* uid,
     od::field f;
     if (auto ec = std::move(fr).get(f); ec) return Fail(err, ec, "user");
     std::string_view k = KeyOf(f);
-    if (k == "username") {
+    if (KeyIs(k, "username")) {
       if (!ReadStr(f.value(), username, err, "user.username")) return false;
-    } else if (k == "groups") {
+    } else if (KeyIs(k, "groups")) {
       if (!ReadStrList(f.value(), groups, s.max_items, s.truncated, err, "user.groups")) return false;
-    } else if (k == "uid" && uid != nullptr) {
+    } else if (KeyIs(k, "uid") && uid != nullptr) {
       if (!ReadStr(f.value(), *uid, err, "user.uid")) return false;
-    } else if (k == "extra" && extra != nullptr) {
+    } else if (KeyIs(k, "extra") && extra != nullptr) {
       if (auto ec = RawJson(f.value(), *extra); ec) return Fail(err, ec, "user.extra");
     }
   }
@@ -115,13 +117,13 @@ inline bool ReadObjectRef(V&& v, ObjectRef& ref, ExtractError& err) {
     if (auto ec = std::move(fr).get(f); ec) return Fail(err, ec, "objectRef");
     std::string_view k = KeyOf(f);
     std::string_view* out = nullptr;
-    if (k == "resource") out = &ref.resource;
-    else if (k == "namespace") out = &ref.namespace_;
-    else if (k == "name") out = &ref.name;
-    else if (k == "subresource") out = &ref.subresource;
-    else if (k == "apiGroup") out = &ref.api_group;
-    else if (k == "apiVersion") out = &ref.api_version;
-    else if (k == "uid") out = &ref.uid;
+    if (KeyIs(k, "resource")) out = &ref.resource;
+    else if (KeyIs(k, "namespace")) out = &ref.namespace_;
+    else if (KeyIs(k, "name")) out = &ref.name;
+    else if (KeyIs(k, "subresource")) out = &ref.subresource;
+    else if (KeyIs(k, "apiGroup")) out = &ref.api_group;
+    else if (KeyIs(k, "apiVersion")) out = &ref.api_version;
+    else if (KeyIs(k, "uid")) out = &ref.uid;
     if (out != nullptr && !ReadStr(f.value(), *out, err, "objectRef")) return false;
   }
   return true;
@@ -135,13 +137,13 @@ inline bool ReadResponseStatus(V&& v, AuditEvent& e, ExtractError& err) {
     od::field f;
     if (auto ec = std::move(fr).get(f); ec) return Fail(err, ec, "responseStatus");
     std::string_view k = KeyOf(f);
-    if (k == "code") {
+    if (KeyIs(k, "code")) {
       int64_t code;
       if (auto ec = f.value().get_int64().get(code); ec) return Fail(err, ec, "responseStatus.code");
       e.response_code = static_cast<int32_t>(code);
-    } else if (k == "status") {
+    } else if (KeyIs(k, "status")) {
       if (!ReadStr(f.value(), e.response_status, err, "responseStatus.status")) return false;
-    } else if (k == "reason") {
+    } else if (KeyIs(k, "reason")) {
       if (!ReadStr(f.value(), e.response_reason, err, "responseStatus.reason")) return false;
     }
   }
@@ -156,11 +158,11 @@ inline bool ReadAnnotations(V&& v, AuditEvent& e, ExtractError& err) {
     od::field f;
     if (auto ec = std::move(fr).get(f); ec) return Fail(err, ec, "annotations");
     std::string_view k = KeyOf(f);
-    if (k == "authorization.k8s.io/decision") {
+    if (KeyIs(k, "authorization.k8s.io/decision")) {
       if (!ReadStr(f.value(), e.decision, err, "annotations")) return false;
-    } else if (k == "authorization.k8s.io/reason") {
+    } else if (KeyIs(k, "authorization.k8s.io/reason")) {
       if (!ReadStr(f.value(), e.authz_reason, err, "annotations")) return false;
-    } else if (k == "pod-security.kubernetes.io/audit-violations") {
+    } else if (KeyIs(k, "pod-security.kubernetes.io/audit-violations")) {
       if (!ReadStr(f.value(), e.pod_security_audit_violations, err, "annotations")) return false;
     }
   }
@@ -205,12 +207,12 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
     bool ok = true;
     switch (k[0]) {
       case 'a':
-        if (k == "auditID") ok = ReadStr(f.value(), e.audit_id, err, "auditID");
-        else if (k == "apiVersion") ok = ReadStr(f.value(), api_version, err, "apiVersion");
-        else if (k == "annotations") ok = ReadAnnotations(f.value(), e, err);
+        if (KeyIs(k, "auditID")) ok = ReadStr(f.value(), e.audit_id, err, "auditID");
+        else if (KeyIs(k, "apiVersion")) ok = ReadStr(f.value(), api_version, err, "apiVersion");
+        else if (KeyIs(k, "annotations")) ok = ReadAnnotations(f.value(), e, err);
         break;
       case 'k':
-        if (k == "kind") {
+        if (KeyIs(k, "kind")) {
           has_kind = true;
           if (auto ec = f.value().get_string().get(kind_str); ec) {
             err.reason = InvalidReason::kWrongKind;
@@ -220,47 +222,47 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
         }
         break;
       case 'l':
-        if (k == "level") {
+        if (KeyIs(k, "level")) {
           std::string_view lv;
           ok = ReadStr(f.value(), lv, err, "level");
           e.level = ParseLevel(lv);
         }
         break;
       case 's':
-        if (k == "stage") ok = ReadStr(f.value(), stage_str, err, "stage");
-        else if (k == "stageTimestamp") ok = ReadTime(f.value(), e.stage_timestamp, err, "stageTimestamp");
-        else if (k == "sourceIPs") {
+        if (KeyIs(k, "stage")) ok = ReadStr(f.value(), stage_str, err, "stage");
+        else if (KeyIs(k, "stageTimestamp")) ok = ReadTime(f.value(), e.stage_timestamp, err, "stageTimestamp");
+        else if (KeyIs(k, "sourceIPs")) {
           ok = ReadStrList(f.value(), s.source_ips, s.max_items, s.truncated, err, "sourceIPs");
         }
         break;
       case 'r':
-        if (k == "requestURI") ok = ReadStr(f.value(), e.request_uri, err, "requestURI");
-        else if (k == "responseStatus") ok = ReadResponseStatus(f.value(), e, err);
-        else if (k == "requestReceivedTimestamp") {
+        if (KeyIs(k, "requestURI")) ok = ReadStr(f.value(), e.request_uri, err, "requestURI");
+        else if (KeyIs(k, "responseStatus")) ok = ReadResponseStatus(f.value(), e, err);
+        else if (KeyIs(k, "requestReceivedTimestamp")) {
           ok = ReadTime(f.value(), e.request_received, err, "requestReceivedTimestamp");
-        } else if (k == "requestObject") {
+        } else if (KeyIs(k, "requestObject")) {
           if (auto ec = RawJson(f.value(), e.request_object); ec) ok = Fail(err, ec, "requestObject");
-        } else if (k == "responseObject") {
+        } else if (KeyIs(k, "responseObject")) {
           if (auto ec = RawJson(f.value(), e.response_object); ec) ok = Fail(err, ec, "responseObject");
         }
         break;
       case 'v':
-        if (k == "verb") {
+        if (KeyIs(k, "verb")) {
           ok = ReadStr(f.value(), e.verb_text, err, "verb");
           e.verb = ParseVerb(e.verb_text);
         }
         break;
       case 'u':
-        if (k == "user") {
+        if (KeyIs(k, "user")) {
           ok = ReadUser(f.value(), e.username, &e.user_uid, s.groups, &e.user_extra, s, err);
-        } else if (k == "userAgent") {
+        } else if (KeyIs(k, "userAgent")) {
           ok = ReadStr(f.value(), e.user_agent, err, "userAgent");
         }
         break;
       case 'i':
-        if (k == "impersonatedUser") {
+        if (KeyIs(k, "impersonatedUser")) {
           ok = ReadUser(f.value(), e.impersonated_user, nullptr, s.impersonated_groups, nullptr, s, err);
-        } else if (k == "items") {
+        } else if (KeyIs(k, "items")) {
           has_items = true;
           od::array arr;
           if (auto ec = f.value().get_array().get(arr); ec) return Fail(err, ec, "items");
@@ -276,13 +278,13 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
         }
         break;
       case 'o':
-        if (k == "objectRef") {
+        if (KeyIs(k, "objectRef")) {
           e.has_object_ref = true;
           ok = ReadObjectRef(f.value(), e.object, err);
         }
         break;
       case 't':
-        if (k == "timestamp") ok = ReadTime(f.value(), legacy_timestamp, err, "timestamp");
+        if (KeyIs(k, "timestamp")) ok = ReadTime(f.value(), legacy_timestamp, err, "timestamp");
         break;
       default:
         break;

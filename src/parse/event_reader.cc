@@ -55,6 +55,19 @@ constexpr size_t kMaxRawReported = 64 << 10;  // raw text handed to OnInvalid
 constexpr size_t kBatchBytes = 1 << 20;       // iterate_many batch size
 
 bool IsWs(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// memchr runs at memory speed (glibc's vector code); std::count on chars does not vectorise
+// for a generic x86-64 build (measured 29 vs 3 GB/s).
+uint64_t CountNewlines(const char* p, const char* end) {
+  uint64_t n = 0;
+  while (p < end) {
+    p = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (p == nullptr) break;
+    ++n;
+    ++p;
+  }
+  return n;
+}
 }  // namespace
 
 class EventReader::Impl {
@@ -95,7 +108,7 @@ class EventReader::Impl {
       cursor_pos_ = 0;
       cursor_line_ = base_line_;
     }
-    cursor_line_ += static_cast<uint64_t>(std::count(buf_.get() + cursor_pos_, buf_.get() + pos, '\n'));
+    cursor_line_ += CountNewlines(buf_.get() + cursor_pos_, buf_.get() + pos);
     cursor_pos_ = pos;
     return cursor_line_;
   }
@@ -103,12 +116,14 @@ class EventReader::Impl {
   void Invalid(InvalidReason r, size_t pos, int64_t item, std::string_view detail,
                std::string_view raw) {
     stats_->invalid[static_cast<int>(r)]++;
+    ++reported_;
     Location loc{name_, LineAt(pos), base_offset_ + pos, item};
     handler_->OnInvalid(r, loc, detail, raw.substr(0, kMaxRawReported));
   }
 
   void Emit(AuditEvent& e, std::string_view raw) {
     stats_->events++;
+    ++reported_;
     e.raw = raw;
     lazy_.Reset(e.request_object, e.response_object, buf_end());
     e.lazy = &lazy_;
@@ -150,9 +165,9 @@ class EventReader::Impl {
   template <typename Doc>
   DocResult HandleDoc(Doc& doc, size_t pos, std::string_view raw, bool* emitted) {
     stats_->documents++;
-    const uint64_t before = stats_->events + stats_->invalid_total();
+    const uint64_t before = reported_;
     auto done = [&](DocResult r) {
-      *emitted = stats_->events + stats_->invalid_total() != before;
+      *emitted = reported_ != before;
       return r;
     };
     od::json_type t;
@@ -305,17 +320,22 @@ class EventReader::Impl {
           resume = SlowLines(from, std::max(window, from + 1), end);
           break;
         }
-        std::string_view src = it.source();
+        // The event's text is its line. (simdjson's iterator::source() would walk every
+        // structural index of the document a second time.)
+        const size_t le = LineEnd(doc_pos, end);
+        size_t re = le;
+        while (re > doc_pos && IsWs(buf_[re - 1])) --re;
+        std::string_view src(buf_.get() + doc_pos, re - doc_pos);
+        LineAt(doc_pos);  // counts the newlines between the previous line and this one
         produced = true;
         if (src.size() > opts_.max_event_bytes) {
           Invalid(InvalidReason::kOversize, doc_pos, -1, "event larger than max_event_bytes", src);
-          resume = doc_pos + src.size();
+          resume = le;
           continue;
         }
         bool emitted = false;
         if (HandleDoc(doc, doc_pos, src, &emitted) == DocResult::kJsonError) {
           failed = true;
-          size_t le = LineEnd(doc_pos, end);
           if (emitted) {
             ReportJsonError(doc_pos, std::string_view(buf_.get() + doc_pos, le - doc_pos));
             resume = std::min(le + 1, end);
@@ -324,7 +344,8 @@ class EventReader::Impl {
           }
           break;
         }
-        resume = doc_pos + src.size();
+        resume = le;
+        cursor_pos_ = le;  // no newline in [doc_pos, le)
       }
       if (!failed) {
         size_t trunc = stream.truncated_bytes();
@@ -387,6 +408,7 @@ class EventReader::Impl {
   ExtractScratch scratch_[2];
   AuditEvent events_[2];
   simdjson::error_code last_json_error_ = simdjson::SUCCESS;
+  uint64_t reported_ = 0;  // events + invalid reported so far
 
   std::unique_ptr<char[]> buf_;
   size_t cap_ = 0;

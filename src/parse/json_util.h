@@ -3,6 +3,10 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <cstring>
 #include <string_view>
 
@@ -12,12 +16,50 @@ namespace od = simdjson::ondemand;
 
 // The key of a field as written (audit and Kubernetes keys carry no escapes). Returns an
 // empty view for keys with escapes or absurd length, which then match nothing.
-inline std::string_view KeyOfRaw(const char* p) {
-  for (size_t i = 0; i < 256; ++i) {
-    if (p[i] == '"') return std::string_view(p, i);
-    if (p[i] == '\\') return {};
+// Index of the first '"' or '\\' in p[0, 256), or 256. The caller guarantees 16 readable
+// bytes past any position it may scan (simdjson's input padding), so 16-byte loads are safe.
+inline size_t FindQuoteOrBackslash(const char* p) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), slash = _mm_set1_epi8('\\');
+  for (size_t i = 0; i < 256; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)));
+    if (m != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(m)));
   }
-  return {};
+  return 256;
+#else
+  for (size_t i = 0; i < 256; ++i) {
+    if (p[i] == '"' || p[i] == '\\') return i;
+  }
+  return 256;
+#endif
+}
+
+// True if p[0, n) holds a backslash; may read up to 15 bytes past p + n (padding).
+inline bool HasBackslash(const char* p, size_t n) {
+#if defined(__SSE2__)
+  const __m128i slash = _mm_set1_epi8('\\');
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, slash)) != 0) return true;
+  }
+  if (i < n) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, slash)));
+    return (m & ((1u << (n - i)) - 1)) != 0;
+  }
+  return false;
+#else
+  return memchr(p, '\\', n) != nullptr;
+#endif
+}
+
+inline std::string_view KeyOfRaw(const char* p) {
+  // Keys end at the first quote; stage 1 guarantees one. Keys with escapes match nothing.
+  size_t i = FindQuoteOrBackslash(p);
+  if (i >= 256 || p[i] != '"') return {};
+  return std::string_view(p, i);
 }
 inline std::string_view KeyOf(od::field& f) { return KeyOfRaw(f.key().raw()); }
 inline std::string_view KeyOf(simdjson::simdjson_result<od::field>& f) {
@@ -25,10 +67,38 @@ inline std::string_view KeyOf(simdjson::simdjson_result<od::field>& f) {
   return KeyOfRaw(f.value_unsafe().key().raw());
 }
 
+// Key equality against a literal, with the length known at compile time so the comparison
+// inlines (std::string_view == calls memcmp).
+template <size_t N>
+inline bool KeyIs(std::string_view k, const char (&lit)[N]) {
+  return k.size() == N - 1 && __builtin_memcmp(k.data(), lit, N - 1) == 0;
+}
+
+// Reads a string without copying when it has no escapes: the view then points into the
+// input buffer (the raw token minus its quotes). Strings with escapes are unescaped into the
+// parser's string buffer. Either way the view lives as long as the document.
+template <typename V>
+inline simdjson::error_code GetStringFast(V&& v, std::string_view& out) {
+  std::string_view tok = v.raw_json_token();
+  if (tok.size() >= 2 && tok.front() == '"') {
+    // The token runs to the next structural character, so it may carry trailing whitespace.
+    size_t end = tok.size();
+    while (end > 1 && tok[end - 1] != '"') --end;
+    if (end >= 2) {
+      std::string_view body = tok.substr(1, end - 2);
+      if (!HasBackslash(body.data(), body.size())) {
+        out = body;
+        return simdjson::SUCCESS;
+      }
+    }
+  }
+  return v.get_string().get(out);
+}
+
 // Reads a string; null counts as absent. Returns an error only for other types / bad JSON.
 template <typename V>
 inline simdjson::error_code GetStringOrNull(V&& v, std::string_view& out) {
-  auto ec = v.get_string().get(out);
+  auto ec = GetStringFast(v, out);
   if (ec == simdjson::INCORRECT_TYPE) {
     bool is_null = false;
     if (!v.is_null().get(is_null) && is_null) {

@@ -6,6 +6,7 @@
 namespace kaudit {
 
 using parse_internal::GetStringOrNull;
+using parse_internal::KeyIs;
 using parse_internal::KeyOf;
 namespace od = simdjson::ondemand;
 using Val = simdjson::simdjson_result<od::value>;
@@ -52,40 +53,40 @@ void ReadSecurityContext(Val v, SecurityContextView& sc) {
   for (auto f : obj) {
     std::string_view k = KeyOf(f);
     Val fv = f.value();
-    if (k == "privileged") ReadBool(fv, sc.privileged);
-    else if (k == "allowPrivilegeEscalation") ReadBool(fv, sc.allow_privilege_escalation);
-    else if (k == "runAsNonRoot") ReadBool(fv, sc.run_as_non_root);
-    else if (k == "readOnlyRootFilesystem") ReadBool(fv, sc.read_only_root_filesystem);
-    else if (k == "runAsUser") ReadInt(fv, sc.run_as_user);
-    else if (k == "runAsGroup") ReadInt(fv, sc.run_as_group);
-    else if (k == "procMount") ReadString(fv, sc.proc_mount);
-    else if (k == "seccompProfile") ReadTypeField(fv, sc.seccomp_type);
-    else if (k == "appArmorProfile") ReadTypeField(fv, sc.apparmor_type);
-    else if (k == "seLinuxOptions") {
+    if (KeyIs(k, "privileged")) ReadBool(fv, sc.privileged);
+    else if (KeyIs(k, "allowPrivilegeEscalation")) ReadBool(fv, sc.allow_privilege_escalation);
+    else if (KeyIs(k, "runAsNonRoot")) ReadBool(fv, sc.run_as_non_root);
+    else if (KeyIs(k, "readOnlyRootFilesystem")) ReadBool(fv, sc.read_only_root_filesystem);
+    else if (KeyIs(k, "runAsUser")) ReadInt(fv, sc.run_as_user);
+    else if (KeyIs(k, "runAsGroup")) ReadInt(fv, sc.run_as_group);
+    else if (KeyIs(k, "procMount")) ReadString(fv, sc.proc_mount);
+    else if (KeyIs(k, "seccompProfile")) ReadTypeField(fv, sc.seccomp_type);
+    else if (KeyIs(k, "appArmorProfile")) ReadTypeField(fv, sc.apparmor_type);
+    else if (KeyIs(k, "seLinuxOptions")) {
       od::object se;
       if (fv.get_object().get(se)) continue;
       sc.has_se_linux_options = true;
       for (auto sf : se) {
         std::string_view sk = KeyOf(sf);
-        if (sk == "type") ReadString(sf.value(), sc.se_linux_type);
-        else if (sk == "user") ReadString(sf.value(), sc.se_linux_user);
-        else if (sk == "role") ReadString(sf.value(), sc.se_linux_role);
+        if (KeyIs(sk, "type")) ReadString(sf.value(), sc.se_linux_type);
+        else if (KeyIs(sk, "user")) ReadString(sf.value(), sc.se_linux_user);
+        else if (KeyIs(sk, "role")) ReadString(sf.value(), sc.se_linux_role);
       }
-    } else if (k == "capabilities") {
+    } else if (KeyIs(k, "capabilities")) {
       od::object caps;
       if (fv.get_object().get(caps)) continue;
       for (auto cf : caps) {
         std::string_view ck = KeyOf(cf);
-        if (ck == "add") ReadStringList(cf.value(), sc.capabilities_add);
-        else if (ck == "drop") ReadStringList(cf.value(), sc.capabilities_drop);
+        if (KeyIs(ck, "add")) ReadStringList(cf.value(), sc.capabilities_add);
+        else if (KeyIs(ck, "drop")) ReadStringList(cf.value(), sc.capabilities_drop);
       }
-    } else if (k == "windowsOptions") {
+    } else if (KeyIs(k, "windowsOptions")) {
       od::object wo;
       if (fv.get_object().get(wo)) continue;
       for (auto wf : wo) {
         if (KeyOf(wf) == "hostProcess") ReadBool(wf.value(), sc.windows_host_process);
       }
-    } else if (k == "sysctls") {
+    } else if (KeyIs(k, "sysctls")) {
       od::array arr;
       if (fv.get_array().get(arr)) continue;
       for (auto item : arr) {
@@ -99,7 +100,7 @@ void ReadSecurityContext(Val v, SecurityContextView& sc) {
           }
         }
       }
-    } else if (k == "supplementalGroups") {
+    } else if (KeyIs(k, "supplementalGroups")) {
       od::array arr;
       if (fv.get_array().get(arr)) continue;
       for (auto item : arr) {
@@ -117,11 +118,11 @@ bool HandlerHasHost(Val v, int depth = 0) {
   bool found = false;
   for (auto f : obj) {
     std::string_view k = KeyOf(f);
-    if (k == "host") {
+    if (KeyIs(k, "host")) {
       std::string_view h;
       ReadString(f.value(), h);
       if (!h.empty()) found = true;
-    } else if (k == "httpGet" || k == "tcpSocket" || k == "postStart" || k == "preStop") {
+    } else if (KeyIs(k, "httpGet") || KeyIs(k, "tcpSocket") || KeyIs(k, "postStart") || KeyIs(k, "preStop")) {
       if (HandlerHasHost(f.value(), depth + 1)) found = true;
     }
   }
@@ -136,12 +137,12 @@ void ReadContainer(Val v, ContainerKind kind, PodSpecView& spec) {
   for (auto f : obj) {
     std::string_view k = KeyOf(f);
     Val fv = f.value();
-    if (k == "name") ReadString(fv, c.name);
-    else if (k == "image") ReadString(fv, c.image);
-    else if (k == "securityContext") {
+    if (KeyIs(k, "name")) ReadString(fv, c.name);
+    else if (KeyIs(k, "image")) ReadString(fv, c.image);
+    else if (KeyIs(k, "securityContext")) {
       c.has_security_context = true;
       ReadSecurityContext(fv, c.security_context);
-    } else if (k == "ports") {
+    } else if (KeyIs(k, "ports")) {
       od::array arr;
       if (fv.get_array().get(arr)) continue;
       for (auto item : arr) {
@@ -154,7 +155,7 @@ void ReadContainer(Val v, ContainerKind kind, PodSpecView& spec) {
           }
         }
       }
-    } else if (k == "resources") {
+    } else if (KeyIs(k, "resources")) {
       od::object ro;
       if (fv.get_object().get(ro)) continue;
       for (auto rf : ro) {
@@ -168,8 +169,8 @@ void ReadContainer(Val v, ContainerKind kind, PodSpecView& spec) {
           }
         }
       }
-    } else if (k == "livenessProbe" || k == "readinessProbe" || k == "startupProbe" ||
-               k == "lifecycle") {
+    } else if (KeyIs(k, "livenessProbe") || KeyIs(k, "readinessProbe") || KeyIs(k, "startupProbe") ||
+               KeyIs(k, "lifecycle")) {
       if (HandlerHasHost(fv)) c.probe_has_host = true;
     }
   }
@@ -181,11 +182,11 @@ void ReadVolume(Val v, PodSpecView& spec) {
   VolumeView& vol = spec.volumes.emplace_back();
   for (auto f : obj) {
     std::string_view k = KeyOf(f);
-    if (k == "name") {
+    if (KeyIs(k, "name")) {
       ReadString(f.value(), vol.name);
     } else if (!k.empty()) {
       vol.type = k;
-      if (k == "hostPath") {
+      if (KeyIs(k, "hostPath")) {
         od::object hp;
         if (f.value().get_object().get(hp)) continue;
         for (auto hf : hp) {
@@ -201,10 +202,10 @@ void ReadMetadata(Val v, PodSpecView& spec, bool top) {
   if (v.get_object().get(obj)) return;
   for (auto f : obj) {
     std::string_view k = KeyOf(f);
-    if (top && k == "name") ReadString(f.value(), spec.object_name);
-    else if (top && k == "generateName" && spec.object_name.empty()) {
+    if (top && KeyIs(k, "name")) ReadString(f.value(), spec.object_name);
+    else if (top && KeyIs(k, "generateName") && spec.object_name.empty()) {
       ReadString(f.value(), spec.object_name);
-    } else if (k == "annotations") {
+    } else if (KeyIs(k, "annotations")) {
       od::object ann;
       if (f.value().get_object().get(ann)) continue;
       for (auto af : ann) {
@@ -230,8 +231,8 @@ bool ReadTemplate(Val v, PodSpecView& spec, int depth) {
   bool found = false;
   for (auto f : obj) {
     std::string_view k = KeyOf(f);
-    if (k == "metadata") ReadMetadata(f.value(), spec, false);
-    else if (k == "spec") found |= ReadSpec(f.value(), spec, depth + 1);
+    if (KeyIs(k, "metadata")) ReadMetadata(f.value(), spec, false);
+    else if (KeyIs(k, "spec")) found |= ReadSpec(f.value(), spec, depth + 1);
   }
   return found;
 }
@@ -246,7 +247,7 @@ bool ReadSpec(Val v, PodSpecView& spec, int depth) {
     if (k.empty()) continue;
     switch (k[0]) {
       case 'c':
-        if (k == "containers") {
+        if (KeyIs(k, "containers")) {
           found = true;
           od::array arr;
           if (!fv.get_array().get(arr)) {
@@ -257,7 +258,7 @@ bool ReadSpec(Val v, PodSpecView& spec, int depth) {
         }
         break;
       case 'i':
-        if (k == "initContainers") {
+        if (KeyIs(k, "initContainers")) {
           found = true;
           od::array arr;
           if (!fv.get_array().get(arr)) {
@@ -268,7 +269,7 @@ bool ReadSpec(Val v, PodSpecView& spec, int depth) {
         }
         break;
       case 'e':
-        if (k == "ephemeralContainers") {
+        if (KeyIs(k, "ephemeralContainers")) {
           found = true;
           od::array arr;
           if (!fv.get_array().get(arr)) {
@@ -279,7 +280,7 @@ bool ReadSpec(Val v, PodSpecView& spec, int depth) {
         }
         break;
       case 'v':
-        if (k == "volumes") {
+        if (KeyIs(k, "volumes")) {
           od::array arr;
           if (!fv.get_array().get(arr)) {
             for (auto item : arr) {
@@ -289,30 +290,30 @@ bool ReadSpec(Val v, PodSpecView& spec, int depth) {
         }
         break;
       case 'h':
-        if (k == "hostNetwork") ReadBool(fv, spec.host_network);
-        else if (k == "hostPID") ReadBool(fv, spec.host_pid);
-        else if (k == "hostIPC") ReadBool(fv, spec.host_ipc);
-        else if (k == "hostUsers") {
+        if (KeyIs(k, "hostNetwork")) ReadBool(fv, spec.host_network);
+        else if (KeyIs(k, "hostPID")) ReadBool(fv, spec.host_pid);
+        else if (KeyIs(k, "hostIPC")) ReadBool(fv, spec.host_ipc);
+        else if (KeyIs(k, "hostUsers")) {
           bool b = true;
           ReadBool(fv, b);
           spec.host_users_false = !b;
         }
         break;
       case 's':
-        if (k == "securityContext") ReadSecurityContext(fv, spec.pod_security_context);
-        else if (k == "serviceAccountName") ReadString(fv, spec.service_account_name);
-        else if (k == "serviceAccount" && spec.service_account_name.empty()) {
+        if (KeyIs(k, "securityContext")) ReadSecurityContext(fv, spec.pod_security_context);
+        else if (KeyIs(k, "serviceAccountName")) ReadString(fv, spec.service_account_name);
+        else if (KeyIs(k, "serviceAccount") && spec.service_account_name.empty()) {
           ReadString(fv, spec.service_account_name);
         }
         break;
       case 'n':
-        if (k == "nodeName") ReadString(fv, spec.node_name);
+        if (KeyIs(k, "nodeName")) ReadString(fv, spec.node_name);
         break;
       case 't':
-        if (k == "template") found |= ReadTemplate(fv, spec, depth + 1);
+        if (KeyIs(k, "template")) found |= ReadTemplate(fv, spec, depth + 1);
         break;
       case 'j':
-        if (k == "jobTemplate") found |= ReadTemplate(fv, spec, depth + 1);
+        if (KeyIs(k, "jobTemplate")) found |= ReadTemplate(fv, spec, depth + 1);
         break;
       default:
         break;
@@ -348,9 +349,9 @@ const PodSpecView* PodSpecParser::Parse(std::string_view json, size_t capacity) 
   for (auto f : root) {
     if (f.error()) return nullptr;
     std::string_view k = KeyOf(f);
-    if (k == "kind") ReadString(f.value(), spec.object_kind);
-    else if (k == "metadata") ReadMetadata(f.value(), spec, true);
-    else if (k == "spec") found |= ReadSpec(f.value(), spec, 0);
+    if (KeyIs(k, "kind")) ReadString(f.value(), spec.object_kind);
+    else if (KeyIs(k, "metadata")) ReadMetadata(f.value(), spec, true);
+    else if (KeyIs(k, "spec")) found |= ReadSpec(f.value(), spec, 0);
   }
   return found ? &spec : nullptr;
 }

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace kaudit::bench {
+
+// The practical parse ceiling: a bare simdjson On-Demand pass over JSON lines (iterate_many
+// over 4 MB chunks cut at a newline, as kaudit streams) that extracts the core fields verb,
+// user.username, objectRef.resource/namespace/name, responseStatus.code and the authorization
+// decision, and does nothing else. Returns the number of documents; `checksum` accumulates
+// field lengths so the work cannot be optimised away.
+// (Benchmarks are the one place outside src/parse allowed to include simdjson: this is the
+// baseline kaudit is measured against, not product code.)
+uint64_t BareSimdjsonPass(std::string_view data, uint64_t* checksum);
+// The same pass framing each line itself and calling parser.iterate() per line.
+uint64_t BareSimdjsonPassPerLine(std::string_view data, uint64_t* checksum);
+
+}  // namespace kaudit::bench
