@@ -50,7 +50,8 @@ class AnonymousRequestAllowed final : public Detector {
                              : std::string(e.request_uri);
     a.message = absl::StrCat("anonymous ", ToAbsl(e.verb_text), " of ", target, " from ",
                              e.SourceIp().empty() ? "unknown source" : ToAbsl(e.SourceIp()),
-                             " was allowed (", e.response_code, "): anonymous access to the API "
+                             " was allowed (", e.response_code,
+                             "): anonymous access to the API "
                              "is open",
                              write ? " and was used to change the cluster" : "");
     out.Emit(std::move(a));

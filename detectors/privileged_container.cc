@@ -46,19 +46,18 @@ class PrivilegedContainer final : public Detector {
     const bool pod_host_process = spec->pod_security_context.windows_host_process.value_or(false);
     for (const ContainerView& c : spec->containers) {
       const bool privileged = c.security_context.privileged.value_or(false);
-      const bool host_process =
-          c.security_context.windows_host_process.value_or(pod_host_process);
+      const bool host_process = c.security_context.windows_host_process.value_or(pod_host_process);
       if (!privileged && !host_process) continue;
       Alert a = MakeAlert(info_, e);
       a.AddField("container", std::string(c.name));
       a.AddField("container_type", std::string(ContainerKindName(c.kind)));
       a.AddField("image", std::string(c.image));
       a.AddField("control", privileged ? "privileged" : "windows_host_process");
-      a.message = absl::StrCat(
-          ActorLabel(e), " ", ToAbsl(PastTense(e.verb)), " ", WorkloadLabel(e, spec), " with ",
-          privileged ? "privileged " : "Windows HostProcess ", ToAbsl(ContainerKindName(c.kind)),
-          " ", ToAbsl(c.name), " (image ", ToAbsl(c.image),
-          "): it can take over the node it runs on");
+      a.message =
+          absl::StrCat(ActorLabel(e), " ", ToAbsl(PastTense(e.verb)), " ", WorkloadLabel(e, spec),
+                       " with ", privileged ? "privileged " : "Windows HostProcess ",
+                       ToAbsl(ContainerKindName(c.kind)), " ", ToAbsl(c.name), " (image ",
+                       ToAbsl(c.image), "): it can take over the node it runs on");
       out.Emit(std::move(a));
     }
   }

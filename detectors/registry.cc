@@ -38,9 +38,9 @@ absl::StatusOr<DetectorSlot> BuildOne(const DetectorEntry& entry, DetectorParams
   if (!sev.empty()) {
     slot.severity = ParseSeverity(sev);
     if (!slot.severity) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          p.KeyPath("severity"), ": expected one of info, low, medium, high, critical; got '",
-          sev, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(p.KeyPath("severity"),
+                       ": expected one of info, low, medium, high, critical; got '", sev, "'"));
     }
   }
   AllowList::Patterns pats;
@@ -61,8 +61,8 @@ absl::StatusOr<std::vector<DetectorSlot>> BuildDetectors(
     std::map<std::string, DetectorParams, std::less<>> params) {
   for (const auto& [id, p] : params) {
     if (FindEntry(id) == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "detectors.", id, ": unknown detector (`kaudit detectors` lists them)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("detectors.", id, ": unknown detector (`kaudit detectors` lists them)"));
     }
   }
   std::vector<DetectorSlot> slots;

@@ -34,6 +34,7 @@ std::span<const DetectorEntry> DetectorTable();
     std::map<std::string, DetectorParams, std::less<>> params);
 
 // One detector with default settings (tests, `kaudit detectors`).
-[[nodiscard]] absl::StatusOr<std::unique_ptr<Detector>> NewDetectorWithDefaults(std::string_view id);
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Detector>> NewDetectorWithDefaults(
+    std::string_view id);
 
 }  // namespace kaudit

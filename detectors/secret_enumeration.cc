@@ -72,9 +72,8 @@ class SecretEnumeration final : public Detector {
     a.AddField("distinct_secrets", absl::StrCat(st.values.size()));
     a.AddField("secrets", absl::StrJoin(names, ","));
     a.message = absl::StrCat(key, " read ", st.values.size(), " distinct secrets in ",
-                             absl::FormatDuration(e.stage_timestamp - first),
-                             " (threshold ", threshold_, " in ",
-                             absl::FormatDuration(counter_.options().window),
+                             absl::FormatDuration(e.stage_timestamp - first), " (threshold ",
+                             threshold_, " in ", absl::FormatDuration(counter_.options().window),
                              "): credential harvesting");
     out.Emit(std::move(a));
     st.quiet_until = e.stage_timestamp + counter_.options().window;
@@ -94,8 +93,8 @@ class SecretEnumeration final : public Detector {
 absl::StatusOr<std::unique_ptr<Detector>> NewSecretEnumeration(DetectorParams& p) {
   KAUDIT_ASSIGN_OR_RETURN(int64_t threshold, p.Int("threshold", 10, 2, 100000));
   DistinctWindowCounter::Options o;
-  KAUDIT_ASSIGN_OR_RETURN(o.window, p.Duration("window", absl::Minutes(10), absl::Seconds(1),
-                                                absl::Hours(24 * 7)));
+  KAUDIT_ASSIGN_OR_RETURN(
+      o.window, p.Duration("window", absl::Minutes(10), absl::Seconds(1), absl::Hours(24 * 7)));
   KAUDIT_ASSIGN_OR_RETURN(int64_t max_keys, p.Int("max_keys", 100000, 1, 100000000));
   o.max_keys = static_cast<size_t>(max_keys);
   o.max_values_per_key = static_cast<size_t>(threshold) * 2;

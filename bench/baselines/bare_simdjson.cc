@@ -21,7 +21,8 @@ uint64_t Pass(std::string_view data, uint64_t* checksum, bool per_line) {
   while (pos < data.size()) {
     size_t n = std::min(kChunk, data.size() - pos);
     const void* nl = memrchr(data.data() + pos, '\n', n);
-    size_t len = nl ? static_cast<size_t>(static_cast<const char*>(nl) - (data.data() + pos)) + 1 : n;
+    size_t len =
+        nl ? static_cast<size_t>(static_cast<const char*>(nl) - (data.data() + pos)) + 1 : n;
     std::memcpy(buf.get(), data.data() + pos, len);  // the read() into the streaming buffer
     pos += len;
     if (per_line) {
@@ -30,7 +31,10 @@ uint64_t Pass(std::string_view data, uint64_t* checksum, bool per_line) {
         const char* e = static_cast<const char*>(memchr(buf.get() + p, '\n', len - p));
         size_t le = e ? static_cast<size_t>(e - buf.get()) : len;
         od::document doc;
-        if (!parser.iterate(simdjson::padded_string_view(buf.get() + p, le - p, kChunk + simdjson::SIMDJSON_PADDING - p)).get(doc)) {
+        if (!parser
+                 .iterate(simdjson::padded_string_view(buf.get() + p, le - p,
+                                                       kChunk + simdjson::SIMDJSON_PADDING - p))
+                 .get(doc)) {
           od::object obj;
           if (!doc.get_object().get(obj)) {
             ++docs;
@@ -82,7 +86,8 @@ __attribute__((always_inline)) inline uint64_t Extract(od::object obj) {
           for (auto of : o) {
             std::string_view k, v;
             if (of.unescaped_key().get(k)) break;
-            if ((k == "resource" || k == "namespace" || k == "name") && !of.value().get_string().get(v)) {
+            if ((k == "resource" || k == "namespace" || k == "name") &&
+                !of.value().get_string().get(v)) {
               sum += v.size();
             }
           }
@@ -90,12 +95,14 @@ __attribute__((always_inline)) inline uint64_t Extract(od::object obj) {
           od::object r;
           if (field.value().get_object().get(r)) continue;
           int64_t code;
-          if (!r.find_field_unordered("code").get_int64().get(code)) sum += static_cast<uint64_t>(code);
+          if (!r.find_field_unordered("code").get_int64().get(code))
+            sum += static_cast<uint64_t>(code);
         } else if (key == "annotations") {
           od::object a;
           if (field.value().get_object().get(a)) continue;
           std::string_view d;
-          if (!a.find_field_unordered("authorization.k8s.io/decision").get_string().get(d)) sum += d.size();
+          if (!a.find_field_unordered("authorization.k8s.io/decision").get_string().get(d))
+            sum += d.size();
         }
       }
     }

@@ -21,7 +21,8 @@ std::vector<std::string> ReadLines(const std::string& path) {
 }  // namespace
 
 std::string BuildCorpus(const std::string& dir, size_t target_bytes) {
-  std::vector<std::string> lines = ReadLines(dir + "/tests/data/public/audit2rbac_demo_v1_2022.log");
+  std::vector<std::string> lines =
+      ReadLines(dir + "/tests/data/public/audit2rbac_demo_v1_2022.log");
   for (const char* f : {"k8s_audit__create_nginx_pod_privileged.json", "k8s_audit__exec_pod.json",
                         "k8s_audit__create_deployment.json", "k8s_audit__create_secret.json",
                         "k8s_audit__attach_cluster_admin_role.json"}) {

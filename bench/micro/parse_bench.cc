@@ -103,7 +103,8 @@ BENCHMARK(BM_ReplayAllDetectors)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Lazy pod-spec parse of a real RequestResponse pod create (the privileged-pod detector's cost).
 void BM_PodSpecParse(benchmark::State& state) {
-  std::string pod = R"({"kind":"Pod","apiVersion":"v1","metadata":{"generateName":"nginx-","labels":{"app":"nginx"}},"spec":{"volumes":[{"name":"tok","secret":{"secretName":"tok"}},{"name":"etc","hostPath":{"path":"/etc"}}],"containers":[{"name":"nginx","image":"nginx:1.25","ports":[{"containerPort":80,"hostPort":8080}],"resources":{"limits":{"cpu":"1"}},"securityContext":{"privileged":true,"capabilities":{"add":["NET_ADMIN"],"drop":["ALL"]}}},{"name":"sidecar","image":"envoy:1.29","securityContext":{"runAsUser":0}}],"initContainers":[{"name":"init","image":"busybox"}],"restartPolicy":"Always","hostNetwork":true,"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}}}})";
+  std::string pod =
+      R"({"kind":"Pod","apiVersion":"v1","metadata":{"generateName":"nginx-","labels":{"app":"nginx"}},"spec":{"volumes":[{"name":"tok","secret":{"secretName":"tok"}},{"name":"etc","hostPath":{"path":"/etc"}}],"containers":[{"name":"nginx","image":"nginx:1.25","ports":[{"containerPort":80,"hostPort":8080}],"resources":{"limits":{"cpu":"1"}},"securityContext":{"privileged":true,"capabilities":{"add":["NET_ADMIN"],"drop":["ALL"]}}},{"name":"sidecar","image":"envoy:1.29","securityContext":{"runAsUser":0}}],"initContainers":[{"name":"init","image":"busybox"}],"restartPolicy":"Always","hostNetwork":true,"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}}}})";
   PodSpecParser p;
   size_t containers = 0;
   for (auto _ : state) {

@@ -22,12 +22,13 @@ absl::StatusOr<std::unique_ptr<PatternSet>> PatternSet::Create(
   for (size_t i = 0; i < patterns.size(); ++i) {
     std::string error;
     if (ps->impl_->set.Add(patterns[i], &error) < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(ToAbsl(key_path), "[", i, "]: invalid RE2 pattern '",
-                                                     patterns[i], "': ", error));
+      return absl::InvalidArgumentError(absl::StrCat(
+          ToAbsl(key_path), "[", i, "]: invalid RE2 pattern '", patterns[i], "': ", error));
     }
   }
   if (!ps->impl_->set.Compile()) {
-    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(key_path), ": patterns too large to compile"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(ToAbsl(key_path), ": patterns too large to compile"));
   }
   ps->size_ = patterns.size();
   return ps;

@@ -35,8 +35,8 @@ class AllowList final : public EventFilter {
   struct Patterns {
     std::vector<std::string> users, groups, namespaces;
   };
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<AllowList>> Create(
-      const Patterns& patterns, std::string_view key_path);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<AllowList>> Create(const Patterns& patterns,
+                                                                         std::string_view key_path);
   bool Matches(const AuditEvent& e) const override;
   bool empty() const { return !users_ && !groups_ && !namespaces_; }
 

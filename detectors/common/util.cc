@@ -17,8 +17,7 @@ std::string UrlDecode(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() &&
-               hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+    } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
       i += 2;
     } else {
@@ -59,15 +58,24 @@ std::string ActorLabel(const AuditEvent& e) {
 
 std::string_view PastTense(Verb v) {
   switch (v) {
-    case Verb::kCreate: return "created";
-    case Verb::kUpdate: return "updated";
-    case Verb::kPatch: return "patched";
-    case Verb::kDelete: return "deleted";
-    case Verb::kDeleteCollection: return "deleted a collection of";
-    case Verb::kGet: return "read";
-    case Verb::kList: return "listed";
-    case Verb::kWatch: return "watched";
-    default: return "requested";
+    case Verb::kCreate:
+      return "created";
+    case Verb::kUpdate:
+      return "updated";
+    case Verb::kPatch:
+      return "patched";
+    case Verb::kDelete:
+      return "deleted";
+    case Verb::kDeleteCollection:
+      return "deleted a collection of";
+    case Verb::kGet:
+      return "read";
+    case Verb::kList:
+      return "listed";
+    case Verb::kWatch:
+      return "watched";
+    default:
+      return "requested";
   }
 }
 

@@ -8,8 +8,8 @@ namespace kaudit {
 
 const std::vector<std::string>& PodSpecResources() {
   static const std::vector<std::string> kResources = {
-      "pods",   "deployments", "daemonsets",  "statefulsets",           "replicasets",
-      "jobs",   "cronjobs",    "podtemplates", "replicationcontrollers"};
+      "pods", "deployments", "daemonsets",   "statefulsets",          "replicasets",
+      "jobs", "cronjobs",    "podtemplates", "replicationcontrollers"};
   return kResources;
 }
 
@@ -36,12 +36,15 @@ bool IsPodSpecWrite(const AuditEvent& e) {
 
 std::string WorkloadLabel(const AuditEvent& e, const PodSpecView* spec) {
   std::string_view res = e.object.resource;
-  std::string kind(res.substr(0, res.size() > 1 && EndsWith(res, "s") ? res.size() - 1 : res.size()));
+  std::string kind(
+      res.substr(0, res.size() > 1 && EndsWith(res, "s") ? res.size() - 1 : res.size()));
   std::string_view name = e.object.name;
   if (name.empty()) {
     const PodSpecView* response = e.ResponsePodSpec();
-    if (response != nullptr && !response->object_name.empty()) name = response->object_name;
-    else if (spec != nullptr && !spec->object_name.empty()) name = spec->object_name;
+    if (response != nullptr && !response->object_name.empty())
+      name = response->object_name;
+    else if (spec != nullptr && !spec->object_name.empty())
+      name = spec->object_name;
   }
   if (name.empty()) name = "<unnamed>";
   if (e.object.namespace_.empty()) return absl::StrCat(kind, " ", ToAbsl(name));

@@ -68,27 +68,30 @@ int RunReplay(const ReplayFlags& f) {
   if (!f.min_severity.empty()) {
     auto sev = ParseSeverity(f.min_severity);
     if (!sev) {
-      return Fatal(absl::InvalidArgumentError(
-          absl::StrCat("--min-severity: expected info, low, medium, high or critical, got ",
-                       f.min_severity)));
+      return Fatal(absl::InvalidArgumentError(absl::StrCat(
+          "--min-severity: expected info, low, medium, high or critical, got ", f.min_severity)));
     }
     config.output.min_severity = *sev;
   }
   if (!f.max_event_bytes.empty()) {
     auto v = ParseByteSize(f.max_event_bytes);
-    if (!v.ok()) return Fatal(absl::InvalidArgumentError(absl::StrCat("--max-event-bytes: ", v.status().message())));
+    if (!v.ok())
+      return Fatal(
+          absl::InvalidArgumentError(absl::StrCat("--max-event-bytes: ", v.status().message())));
     config.input.max_event_bytes = *v;
   }
   ReplayOptions opts;
   opts.inputs = f.inputs;
   if (!f.since.empty()) {
     auto t = ParseTimeBound(f.since, clock.Now());
-    if (!t.ok()) return Fatal(absl::InvalidArgumentError(absl::StrCat("--since: ", t.status().message())));
+    if (!t.ok())
+      return Fatal(absl::InvalidArgumentError(absl::StrCat("--since: ", t.status().message())));
     opts.since = *t;
   }
   if (!f.until.empty()) {
     auto t = ParseTimeBound(f.until, clock.Now());
-    if (!t.ok()) return Fatal(absl::InvalidArgumentError(absl::StrCat("--until: ", t.status().message())));
+    if (!t.ok())
+      return Fatal(absl::InvalidArgumentError(absl::StrCat("--until: ", t.status().message())));
     opts.until = *t;
   }
   const bool to_stdout = config.output.file.empty() || config.output.file == "-";
@@ -146,8 +149,8 @@ int RunDetectors(const std::string& config_path, bool json) {
     w.EndArray();
     out.push_back('\n');
   } else {
-    absl::StrAppend(&out, absl::StrFormat("%-28s %-9s %-22s %s\n", "ID", "SEVERITY", "MITRE",
-                                          "DESCRIPTION"));
+    absl::StrAppend(
+        &out, absl::StrFormat("%-28s %-9s %-22s %s\n", "ID", "SEVERITY", "MITRE", "DESCRIPTION"));
     for (const auto& s : *slots) {
       const DetectorInfo& i = s.detector->info();
       absl::StrAppend(&out, absl::StrFormat("%-28s %-9s %-22s %s\n", i.id,
@@ -163,7 +166,8 @@ int RunCheckConfig(const std::string& path) {
   auto config = LoadConfigFile(path);
   if (!config.ok()) return Fatal(config.status());
   auto slots = BuildDetectors(config->detectors);
-  if (!slots.ok()) return Fatal(absl::InvalidArgumentError(absl::StrCat(path, ": ", slots.status().message())));
+  if (!slots.ok())
+    return Fatal(absl::InvalidArgumentError(absl::StrCat(path, ": ", slots.status().message())));
   std::printf("%s: OK (%zu detectors enabled)\n", path.c_str(), slots->size());
   return kExitOk;
 }
@@ -184,7 +188,9 @@ int Main(int argc, char** argv) {
   replay->add_option("--since", rf.since,
                      "Skip events before this time (RFC 3339, a date, or a duration ago: 2h, 7d)");
   replay->add_option("--until", rf.until, "Skip events at or after this time (same forms)");
-  replay->add_option("--format", rf.format, "Alert format: auto (text on a terminal, else json), json, text")
+  replay
+      ->add_option("--format", rf.format,
+                   "Alert format: auto (text on a terminal, else json), json, text")
       ->check(CLI::IsMember({"auto", "json", "text"}));
   replay->add_option("-o,--output", rf.output, "Write alerts to this file instead of stdout");
   replay->add_option("--min-severity", rf.min_severity,
@@ -194,7 +200,8 @@ int Main(int argc, char** argv) {
                      "Append rejected input documents (with file:line and reason) to this file");
   replay->add_option("--max-event-bytes", rf.max_event_bytes,
                      "Skip (and count) events larger than this (e.g. 16MiB)");
-  replay->add_flag("--progress", rf.progress, "Show a progress bar on stderr (default on a terminal)");
+  replay->add_flag("--progress", rf.progress,
+                   "Show a progress bar on stderr (default on a terminal)");
   replay->add_flag("--no-progress", rf.no_progress, "Never show a progress bar");
   replay->add_flag("-q,--quiet", rf.quiet, "Do not print the summary");
 

@@ -4,11 +4,11 @@
 #include "absl/status/statusor.h"
 
 // Propagates a non-OK absl::Status out of the current function.
-#define KAUDIT_RETURN_IF_ERROR(expr)                \
-  do {                                              \
-    if (absl::Status _st = (expr); !_st.ok()) {     \
-      return _st;                                   \
-    }                                               \
+#define KAUDIT_RETURN_IF_ERROR(expr)            \
+  do {                                          \
+    if (absl::Status _st = (expr); !_st.ok()) { \
+      return _st;                               \
+    }                                           \
   } while (0)
 
 #define KAUDIT_CONCAT_INNER(a, b) a##b

@@ -77,7 +77,8 @@ std::optional<absl::Time> ParseRfc3339(std::string_view s) noexcept {
   if (pos != s.size()) return std::nullopt;
   const int64_t days = DaysFromCivil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec - offset_sec;
-  if (secs > 9000000000LL || secs < -9000000000LL) return absl::FromUnixSeconds(secs) + absl::Nanoseconds(nanos);
+  if (secs > 9000000000LL || secs < -9000000000LL)
+    return absl::FromUnixSeconds(secs) + absl::Nanoseconds(nanos);
   return absl::FromUnixNanos(secs * 1000000000LL + nanos);  // one conversion, no Duration math
 }
 
@@ -98,7 +99,8 @@ absl::StatusOr<absl::Duration> ParseDurationString(std::string_view s) {
   while (i < s.size()) {
     size_t j = i;
     while (j < s.size() && ((s[j] >= '0' && s[j] <= '9') || s[j] == '.')) ++j;
-    if (j == i) return absl::InvalidArgumentError(absl::StrCat("invalid duration '", ToAbsl(s), "'"));
+    if (j == i)
+      return absl::InvalidArgumentError(absl::StrCat("invalid duration '", ToAbsl(s), "'"));
     size_t k = j;
     while (k < s.size() && !((s[k] >= '0' && s[k] <= '9') || s[k] == '.')) ++k;
     std::string_view num = s.substr(i, j - i), unit = s.substr(j, k - j);
@@ -135,9 +137,10 @@ absl::StatusOr<absl::Time> ParseTimeBound(std::string_view s, absl::Time now) {
   }
   auto d = ParseDurationString(s);
   if (!d.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid time '", ToAbsl(s), "': expected RFC 3339 (2024-05-01T10:00:00Z), a date, or a duration "
-        "before now (2h, 7d)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid time '", ToAbsl(s),
+                     "': expected RFC 3339 (2024-05-01T10:00:00Z), a date, or a duration "
+                     "before now (2h, 7d)"));
   }
   return now - *d;
 }

@@ -15,9 +15,13 @@
 namespace kaudit {
 
 absl::StatusOr<uint64_t> ParseByteSize(std::string_view s) {
-  static const std::pair<std::string_view, uint64_t> kUnits[] = {
-      {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"KB", 1000},
-      {"MB", 1000000},     {"GB", 1000000000},  {"B", 1}};
+  static const std::pair<std::string_view, uint64_t> kUnits[] = {{"KiB", 1ull << 10},
+                                                                 {"MiB", 1ull << 20},
+                                                                 {"GiB", 1ull << 30},
+                                                                 {"KB", 1000},
+                                                                 {"MB", 1000000},
+                                                                 {"GB", 1000000000},
+                                                                 {"B", 1}};
   uint64_t mult = 1;
   std::string_view num = s;
   for (const auto& [suffix, m] : kUnits) {
@@ -64,7 +68,8 @@ class MapReader {
   }
 
   static absl::Status Error(const std::string& path, std::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat(path.empty() ? "<top>" : path, ": ", ToAbsl(what)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path.empty() ? "<top>" : path, ": ", ToAbsl(what)));
   }
 
  private:
@@ -90,8 +95,8 @@ MapReader::Handler SizeField(uint64_t* out, uint64_t min, uint64_t max) {
     auto v = ParseByteSize(s);
     if (!v.ok()) return MapReader::Error(path, ToStd(v.status().message()));
     if (*v < min || *v > max) {
-      return MapReader::Error(path, absl::StrCat("expected a size between ", min, " and ", max,
-                                                 " bytes, got ", s));
+      return MapReader::Error(
+          path, absl::StrCat("expected a size between ", min, " and ", max, " bytes, got ", s));
     }
     *out = *v;
     return absl::OkStatus();
@@ -167,8 +172,8 @@ absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
                 KAUDIT_ASSIGN_OR_RETURN(c.output.format, Scalar(v, vp));
                 if (c.output.format != "auto" && c.output.format != "json" &&
                     c.output.format != "text") {
-                  return MapReader::Error(vp, absl::StrCat("expected auto, json or text, got ",
-                                                           c.output.format));
+                  return MapReader::Error(
+                      vp, absl::StrCat("expected auto, json or text, got ", c.output.format));
                 }
                 return absl::OkStatus();
               }},
@@ -194,7 +199,8 @@ absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
            std::string id = kv.first.as<std::string>();
            std::string dpath = absl::StrCat(p, ".", id);
            DetectorParams params(dpath);
-           if (!kv.second.IsNull()) KAUDIT_RETURN_IF_ERROR(FlattenParams(kv.second, "", dpath, params));
+           if (!kv.second.IsNull())
+             KAUDIT_RETURN_IF_ERROR(FlattenParams(kv.second, "", dpath, params));
            c.detectors.emplace(id, std::move(params));
          }
          return absl::OkStatus();

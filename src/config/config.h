@@ -15,21 +15,21 @@ namespace kaudit {
 // Typed configuration. configs/kaudit.yaml documents every key; loading is strict: an unknown
 // key or a value of the wrong type fails at startup with the key's path.
 struct InputConfig {
-  uint64_t max_event_bytes = 16ull << 20;     // input.max_event_bytes
-  uint64_t chunk_bytes = 4ull << 20;          // input.chunk_bytes
-  uint64_t max_document_bytes = 1ull << 30;   // input.max_document_bytes
-  std::string dead_letter_file;               // input.dead_letter_file
-  uint64_t error_log_burst = 10;              // input.error_log_burst
+  uint64_t max_event_bytes = 16ull << 20;    // input.max_event_bytes
+  uint64_t chunk_bytes = 4ull << 20;         // input.chunk_bytes
+  uint64_t max_document_bytes = 1ull << 30;  // input.max_document_bytes
+  std::string dead_letter_file;              // input.dead_letter_file
+  uint64_t error_log_burst = 10;             // input.error_log_burst
 };
 
 struct EngineConfig {
-  uint64_t dedup_entries = 1ull << 20;                  // engine.dedup_entries
-  absl::Duration allowed_lateness = absl::Seconds(5);   // engine.allowed_lateness
+  uint64_t dedup_entries = 1ull << 20;                 // engine.dedup_entries
+  absl::Duration allowed_lateness = absl::Seconds(5);  // engine.allowed_lateness
 };
 
 struct OutputConfig {
-  std::string format = "auto";  // output.format: auto | json | text
-  std::string file;             // output.file ("" = stdout)
+  std::string format = "auto";              // output.format: auto | json | text
+  std::string file;                         // output.file ("" = stdout)
   Severity min_severity = Severity::kInfo;  // output.min_severity
 };
 

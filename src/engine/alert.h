@@ -22,7 +22,7 @@ struct Alert {
   std::string detector_id;
   std::string title;
   Severity severity = Severity::kMedium;
-  std::vector<std::string> mitre;  // ATT&CK technique ids
+  std::vector<std::string> mitre;                // ATT&CK technique ids
   absl::Time event_time = absl::InfinitePast();  // stageTimestamp of the deciding event
 
   // Who acted.

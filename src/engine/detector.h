@@ -16,8 +16,8 @@ namespace kaudit {
 // Which events a detector wants. The dispatcher indexes detectors by verb x resource x stage
 // so that an event reaches only the detectors that may care about it.
 struct Interest {
-  uint32_t verbs = ~0u;   // bit per Verb
-  uint32_t stages = 0;    // bit per Stage
+  uint32_t verbs = ~0u;                // bit per Verb
+  uint32_t stages = 0;                 // bit per Stage
   std::vector<std::string> resources;  // objectRef.resource values; empty = every event
 
   static constexpr uint32_t Bit(Verb v) { return 1u << static_cast<int>(v); }
@@ -31,9 +31,9 @@ struct Interest {
 };
 
 struct DetectorInfo {
-  std::string id;           // stable snake_case id
+  std::string id;  // stable snake_case id
   std::string title;
-  std::string description;  // one sentence: what it detects and why it matters
+  std::string description;                // one sentence: what it detects and why it matters
   Severity severity = Severity::kMedium;  // default
   std::vector<std::string> mitre;         // ATT&CK technique ids
   std::vector<std::string> catalog_ids;   // DETECTIONS.md catalog ids covered

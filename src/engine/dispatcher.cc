@@ -140,7 +140,9 @@ void Dispatcher::Dispatch(AuditEvent& e, std::vector<Alert>& out) {
       e.first_outcome = !started_.contains(k) && !started_previous_.contains(k);
       break;
     }
-    default: e.first_outcome = false; break;
+    default:
+      e.first_outcome = false;
+      break;
   }
   for (uint16_t i : targets) {
     DetectorSlot& slot = slots_[i];

@@ -18,8 +18,8 @@ namespace kaudit {
 // A configured detector: the detector, its severity override and its allow-list.
 struct DetectorSlot {
   std::unique_ptr<Detector> detector;
-  std::optional<Severity> severity;      // overrides every alert's severity when set
-  std::unique_ptr<EventFilter> allow;    // events it matches are not shown to the detector
+  std::optional<Severity> severity;    // overrides every alert's severity when set
+  std::unique_ptr<EventFilter> allow;  // events it matches are not shown to the detector
 };
 
 struct DispatcherOptions {
@@ -31,8 +31,8 @@ struct DispatcherOptions {
 };
 
 struct DetectorCounters {
-  uint64_t events = 0;       // events shown to the detector
-  uint64_t allowed = 0;      // events skipped by its allow-list
+  uint64_t events = 0;   // events shown to the detector
+  uint64_t allowed = 0;  // events skipped by its allow-list
   std::array<uint64_t, kNumSeverities> alerts{};
 };
 
@@ -67,7 +67,8 @@ class Dispatcher {
   bool Contains(uint64_t key) const;
   void AdvanceWatermark(absl::Time t, std::vector<Alert>& out);
   size_t TableIndex(Stage s, Verb v, size_t resource) const {
-    return (static_cast<size_t>(s) * kNumVerbs + static_cast<size_t>(v)) * num_resources_ + resource;
+    return (static_cast<size_t>(s) * kNumVerbs + static_cast<size_t>(v)) * num_resources_ +
+           resource;
   }
 
   std::vector<DetectorSlot> slots_;

@@ -20,8 +20,9 @@ DistinctWindowCounter::KeyState& DistinctWindowCounter::Add(std::string_view key
     it->second = std::max(it->second, t);
   } else {
     if (s.values.size() >= opts_.max_values_per_key) {
-      auto oldest = std::min_element(s.values.begin(), s.values.end(),
-                                     [](const auto& a, const auto& b) { return a.second < b.second; });
+      auto oldest =
+          std::min_element(s.values.begin(), s.values.end(),
+                           [](const auto& a, const auto& b) { return a.second < b.second; });
       s.values.erase(oldest);
       ++value_evictions_;
     }
@@ -36,9 +37,8 @@ DistinctWindowCounter::KeyState& DistinctWindowCounter::Add(std::string_view key
 
 void DistinctWindowCounter::Expire(absl::Time watermark) {
   const absl::Time horizon = watermark - opts_.window;
-  keys_.EraseOldestWhile([&](const KeyState& s) {
-    return s.last_seen <= horizon && s.quiet_until <= watermark;
-  });
+  keys_.EraseOldestWhile(
+      [&](const KeyState& s) { return s.last_seen <= horizon && s.quiet_until <= watermark; });
 }
 
 void DistinctWindowCounter::Reset(KeyState& s) {

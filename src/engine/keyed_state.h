@@ -97,7 +97,8 @@ class DistinctWindowCounter {
     size_t max_audit_ids = 32;  // evidence kept per key
   };
   struct KeyState {
-    absl::flat_hash_map<std::string, absl::Time, StringHash, StringEq> values;  // value -> last seen
+    absl::flat_hash_map<std::string, absl::Time, StringHash, StringEq>
+        values;  // value -> last seen
     absl::Time first_seen = absl::InfinitePast();
     absl::Time last_seen = absl::InfinitePast();
     absl::Time quiet_until = absl::InfinitePast();  // set by the detector after alerting

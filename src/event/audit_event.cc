@@ -4,9 +4,9 @@ namespace kaudit {
 namespace {
 constexpr std::string_view kStageNames[] = {"", "RequestReceived", "ResponseStarted",
                                             "ResponseComplete", "Panic"};
-constexpr std::string_view kVerbNames[] = {"other", "get",    "list",             "watch", "create",
-                                           "update", "patch", "delete", "deletecollection", "post",
-                                           "put",   "head",   "options"};
+constexpr std::string_view kVerbNames[] = {
+    "other", "get", "list", "watch",  "create", "update", "patch", "delete", "deletecollection",
+    "post",  "put", "head", "options"};
 constexpr std::string_view kLevelNames[] = {"", "None", "Metadata", "Request", "RequestResponse"};
 }  // namespace
 
@@ -16,24 +16,37 @@ std::string_view LevelName(Level l) { return kLevelNames[static_cast<int>(l)]; }
 
 Stage ParseStage(std::string_view s) {
   switch (s.size()) {
-    case 5: return s == "Panic" ? Stage::kPanic : Stage::kUnknown;
+    case 5:
+      return s == "Panic" ? Stage::kPanic : Stage::kUnknown;
     case 15:
       if (s == "RequestReceived") return Stage::kRequestReceived;
       if (s == "ResponseStarted") return Stage::kResponseStarted;
       return Stage::kUnknown;
-    case 16: return s == "ResponseComplete" ? Stage::kResponseComplete : Stage::kUnknown;
-    default: return Stage::kUnknown;
+    case 16:
+      return s == "ResponseComplete" ? Stage::kResponseComplete : Stage::kUnknown;
+    default:
+      return Stage::kUnknown;
   }
 }
 
 Verb ParseVerb(std::string_view s) {
   if (s.empty()) return Verb::kOther;
   switch (s[0]) {
-    case 'g': if (s == "get") return Verb::kGet; break;
-    case 'l': if (s == "list") return Verb::kList; break;
-    case 'w': if (s == "watch") return Verb::kWatch; break;
-    case 'c': if (s == "create") return Verb::kCreate; break;
-    case 'u': if (s == "update") return Verb::kUpdate; break;
+    case 'g':
+      if (s == "get") return Verb::kGet;
+      break;
+    case 'l':
+      if (s == "list") return Verb::kList;
+      break;
+    case 'w':
+      if (s == "watch") return Verb::kWatch;
+      break;
+    case 'c':
+      if (s == "create") return Verb::kCreate;
+      break;
+    case 'u':
+      if (s == "update") return Verb::kUpdate;
+      break;
     case 'p':
       if (s == "patch") return Verb::kPatch;
       if (s == "post") return Verb::kPost;
@@ -43,9 +56,14 @@ Verb ParseVerb(std::string_view s) {
       if (s == "delete") return Verb::kDelete;
       if (s == "deletecollection") return Verb::kDeleteCollection;
       break;
-    case 'h': if (s == "head") return Verb::kHead; break;
-    case 'o': if (s == "options") return Verb::kOptions; break;
-    default: break;
+    case 'h':
+      if (s == "head") return Verb::kHead;
+      break;
+    case 'o':
+      if (s == "options") return Verb::kOptions;
+      break;
+    default:
+      break;
   }
   return Verb::kOther;
 }
@@ -71,9 +89,12 @@ bool AuditEvent::IsAnonymous() const {
 
 std::string_view ContainerKindName(ContainerKind k) {
   switch (k) {
-    case ContainerKind::kContainer: return "container";
-    case ContainerKind::kInit: return "initContainer";
-    case ContainerKind::kEphemeral: return "ephemeralContainer";
+    case ContainerKind::kContainer:
+      return "container";
+    case ContainerKind::kInit:
+      return "initContainer";
+    case ContainerKind::kEphemeral:
+      return "ephemeralContainer";
   }
   return "container";
 }

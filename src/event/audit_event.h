@@ -88,12 +88,12 @@ struct AuditEvent {
   bool has_object_ref = false;
   ObjectRef object;
 
-  int32_t response_code = 0;  // 0 = absent
+  int32_t response_code = 0;         // 0 = absent
   std::string_view response_status;  // responseStatus.status ("Failure", ...)
   std::string_view response_reason;  // responseStatus.reason ("Forbidden", ...)
 
-  std::string_view decision;  // annotations["authorization.k8s.io/decision"]
-  std::string_view authz_reason;  // annotations["authorization.k8s.io/reason"]
+  std::string_view decision;                       // annotations["authorization.k8s.io/decision"]
+  std::string_view authz_reason;                   // annotations["authorization.k8s.io/reason"]
   std::string_view pod_security_audit_violations;  // pod-security.kubernetes.io/audit-violations
 
   absl::Time request_received = absl::InfinitePast();
@@ -113,11 +113,15 @@ struct AuditEvent {
   const PodSpecView* RequestPodSpec() const { return lazy ? lazy->RequestPodSpec() : nullptr; }
   const PodSpecView* ResponsePodSpec() const { return lazy ? lazy->ResponsePodSpec() : nullptr; }
 
-  bool IsAnonymous() const;      // system:anonymous, system:unauthenticated group or no user
+  bool IsAnonymous() const;  // system:anonymous, system:unauthenticated group or no user
   bool HasGroup(std::string_view g) const;
-  std::string_view SourceIp() const { return source_ips.empty() ? std::string_view() : source_ips[0]; }
+  std::string_view SourceIp() const {
+    return source_ips.empty() ? std::string_view() : source_ips[0];
+  }
   // The identity that acted: the impersonated user when impersonating, else the user.
-  std::string_view Actor() const { return impersonated_user.empty() ? username : impersonated_user; }
+  std::string_view Actor() const {
+    return impersonated_user.empty() ? username : impersonated_user;
+  }
   bool IsOutcomeStage() const {
     return stage == Stage::kResponseStarted || stage == Stage::kResponseComplete ||
            stage == Stage::kPanic;

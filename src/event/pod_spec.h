@@ -20,8 +20,8 @@ struct SecurityContextView {
   std::optional<int64_t> run_as_group;
   std::optional<bool> windows_host_process;
   std::string_view proc_mount;
-  std::string_view seccomp_type;      // seccompProfile.type
-  std::string_view apparmor_type;     // appArmorProfile.type
+  std::string_view seccomp_type;   // seccompProfile.type
+  std::string_view apparmor_type;  // appArmorProfile.type
   bool has_se_linux_options = false;
   std::string_view se_linux_type, se_linux_user, se_linux_role;
   std::vector<std::string_view> capabilities_add;

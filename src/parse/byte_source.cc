@@ -82,11 +82,12 @@ class GzipSource : public ByteSource {
         do {
           r = ::read(fd_, in_.data(), in_.size());
         } while (r < 0 && errno == EINTR);
-        if (r < 0) return absl::DataLossError(absl::StrCat(name_, ": read failed: ", ErrnoText(errno)));
+        if (r < 0)
+          return absl::DataLossError(absl::StrCat(name_, ": read failed: ", ErrnoText(errno)));
         if (r == 0) {
           if (!stream_end_) {
-            return absl::DataLossError(absl::StrCat(
-                name_, ": gzip stream truncated after ", consumed_, " compressed bytes"));
+            return absl::DataLossError(absl::StrCat(name_, ": gzip stream truncated after ",
+                                                    consumed_, " compressed bytes"));
           }
           done_ = true;
           break;

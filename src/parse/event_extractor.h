@@ -19,7 +19,7 @@ struct ExtractScratch {
 
 struct ExtractError {
   InvalidReason reason = InvalidReason::kMalformedJson;
-  std::string_view detail;  // static text or field name
+  std::string_view detail;                              // static text or field name
   simdjson::error_code json_error = simdjson::SUCCESS;  // set for JSON-level (syntax) errors
 };
 

@@ -8,13 +8,18 @@ namespace kaudit::parse_internal {
 
 inline InvalidReason ReasonForJsonError(simdjson::error_code ec) {
   switch (ec) {
-    case simdjson::UTF8_ERROR: return InvalidReason::kInvalidUtf8;
+    case simdjson::UTF8_ERROR:
+      return InvalidReason::kInvalidUtf8;
     case simdjson::UNCLOSED_STRING:
     case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
-    case simdjson::EMPTY: return InvalidReason::kTruncated;
-    case simdjson::DEPTH_ERROR: return InvalidReason::kTooDeep;
-    case simdjson::CAPACITY: return InvalidReason::kOversize;
-    default: return InvalidReason::kMalformedJson;
+    case simdjson::EMPTY:
+      return InvalidReason::kTruncated;
+    case simdjson::DEPTH_ERROR:
+      return InvalidReason::kTooDeep;
+    case simdjson::CAPACITY:
+      return InvalidReason::kOversize;
+    default:
+      return InvalidReason::kMalformedJson;
   }
 }
 
@@ -98,7 +103,8 @@ inline bool ReadUser(V&& v, std::string_view& username, std::string_view* uid,
     if (KeyIs(k, "username")) {
       if (!ReadStr(f.value(), username, err, "user.username")) return false;
     } else if (KeyIs(k, "groups")) {
-      if (!ReadStrList(f.value(), groups, s.max_items, s.truncated, err, "user.groups")) return false;
+      if (!ReadStrList(f.value(), groups, s.max_items, s.truncated, err, "user.groups"))
+        return false;
     } else if (KeyIs(k, "uid") && uid != nullptr) {
       if (!ReadStr(f.value(), *uid, err, "user.uid")) return false;
     } else if (KeyIs(k, "extra") && extra != nullptr) {
@@ -117,13 +123,20 @@ inline bool ReadObjectRef(V&& v, ObjectRef& ref, ExtractError& err) {
     if (auto ec = std::move(fr).get(f); ec) return Fail(err, ec, "objectRef");
     std::string_view k = KeyOf(f);
     std::string_view* out = nullptr;
-    if (KeyIs(k, "resource")) out = &ref.resource;
-    else if (KeyIs(k, "namespace")) out = &ref.namespace_;
-    else if (KeyIs(k, "name")) out = &ref.name;
-    else if (KeyIs(k, "subresource")) out = &ref.subresource;
-    else if (KeyIs(k, "apiGroup")) out = &ref.api_group;
-    else if (KeyIs(k, "apiVersion")) out = &ref.api_version;
-    else if (KeyIs(k, "uid")) out = &ref.uid;
+    if (KeyIs(k, "resource"))
+      out = &ref.resource;
+    else if (KeyIs(k, "namespace"))
+      out = &ref.namespace_;
+    else if (KeyIs(k, "name"))
+      out = &ref.name;
+    else if (KeyIs(k, "subresource"))
+      out = &ref.subresource;
+    else if (KeyIs(k, "apiGroup"))
+      out = &ref.api_group;
+    else if (KeyIs(k, "apiVersion"))
+      out = &ref.api_version;
+    else if (KeyIs(k, "uid"))
+      out = &ref.uid;
     if (out != nullptr && !ReadStr(f.value(), *out, err, "objectRef")) return false;
   }
   return true;
@@ -139,7 +152,8 @@ inline bool ReadResponseStatus(V&& v, AuditEvent& e, ExtractError& err) {
     std::string_view k = KeyOf(f);
     if (KeyIs(k, "code")) {
       int64_t code;
-      if (auto ec = f.value().get_int64().get(code); ec) return Fail(err, ec, "responseStatus.code");
+      if (auto ec = f.value().get_int64().get(code); ec)
+        return Fail(err, ec, "responseStatus.code");
       e.response_code = static_cast<int32_t>(code);
     } else if (KeyIs(k, "status")) {
       if (!ReadStr(f.value(), e.response_status, err, "responseStatus.status")) return false;
@@ -207,9 +221,12 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
     bool ok = true;
     switch (k[0]) {
       case 'a':
-        if (KeyIs(k, "auditID")) ok = ReadStr(f.value(), e.audit_id, err, "auditID");
-        else if (KeyIs(k, "apiVersion")) ok = ReadStr(f.value(), api_version, err, "apiVersion");
-        else if (KeyIs(k, "annotations")) ok = ReadAnnotations(f.value(), e, err);
+        if (KeyIs(k, "auditID"))
+          ok = ReadStr(f.value(), e.audit_id, err, "auditID");
+        else if (KeyIs(k, "apiVersion"))
+          ok = ReadStr(f.value(), api_version, err, "apiVersion");
+        else if (KeyIs(k, "annotations"))
+          ok = ReadAnnotations(f.value(), e, err);
         break;
       case 'k':
         if (KeyIs(k, "kind")) {
@@ -229,21 +246,27 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
         }
         break;
       case 's':
-        if (KeyIs(k, "stage")) ok = ReadStr(f.value(), stage_str, err, "stage");
-        else if (KeyIs(k, "stageTimestamp")) ok = ReadTime(f.value(), e.stage_timestamp, err, "stageTimestamp");
+        if (KeyIs(k, "stage"))
+          ok = ReadStr(f.value(), stage_str, err, "stage");
+        else if (KeyIs(k, "stageTimestamp"))
+          ok = ReadTime(f.value(), e.stage_timestamp, err, "stageTimestamp");
         else if (KeyIs(k, "sourceIPs")) {
           ok = ReadStrList(f.value(), s.source_ips, s.max_items, s.truncated, err, "sourceIPs");
         }
         break;
       case 'r':
-        if (KeyIs(k, "requestURI")) ok = ReadStr(f.value(), e.request_uri, err, "requestURI");
-        else if (KeyIs(k, "responseStatus")) ok = ReadResponseStatus(f.value(), e, err);
+        if (KeyIs(k, "requestURI"))
+          ok = ReadStr(f.value(), e.request_uri, err, "requestURI");
+        else if (KeyIs(k, "responseStatus"))
+          ok = ReadResponseStatus(f.value(), e, err);
         else if (KeyIs(k, "requestReceivedTimestamp")) {
           ok = ReadTime(f.value(), e.request_received, err, "requestReceivedTimestamp");
         } else if (KeyIs(k, "requestObject")) {
-          if (auto ec = RawJson(f.value(), e.request_object); ec) ok = Fail(err, ec, "requestObject");
+          if (auto ec = RawJson(f.value(), e.request_object); ec)
+            ok = Fail(err, ec, "requestObject");
         } else if (KeyIs(k, "responseObject")) {
-          if (auto ec = RawJson(f.value(), e.response_object); ec) ok = Fail(err, ec, "responseObject");
+          if (auto ec = RawJson(f.value(), e.response_object); ec)
+            ok = Fail(err, ec, "responseObject");
         }
         break;
       case 'v':
@@ -261,7 +284,8 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
         break;
       case 'i':
         if (KeyIs(k, "impersonatedUser")) {
-          ok = ReadUser(f.value(), e.impersonated_user, nullptr, s.impersonated_groups, nullptr, s, err);
+          ok = ReadUser(f.value(), e.impersonated_user, nullptr, s.impersonated_groups, nullptr, s,
+                        err);
         } else if (KeyIs(k, "items")) {
           has_items = true;
           od::array arr;
@@ -308,9 +332,12 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
   }
   e.stage = ParseStage(stage_str);
   std::string_view missing;
-  if (e.audit_id.empty()) missing = "auditID";
-  else if (stage_str.empty()) missing = "stage";
-  else if (e.verb_text.empty()) missing = "verb";
+  if (e.audit_id.empty())
+    missing = "auditID";
+  else if (stage_str.empty())
+    missing = "stage";
+  else if (e.verb_text.empty())
+    missing = "verb";
   if (!missing.empty()) {
     err.reason = InvalidReason::kMissingField;
     err.detail = missing;
@@ -323,7 +350,8 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
   }
   if (e.stage_timestamp == absl::InfinitePast()) {
     // v1beta1 wrote `timestamp`; fall back to it, then to requestReceivedTimestamp.
-    e.stage_timestamp = legacy_timestamp != absl::InfinitePast() ? legacy_timestamp : e.request_received;
+    e.stage_timestamp =
+        legacy_timestamp != absl::InfinitePast() ? legacy_timestamp : e.request_received;
     if (e.stage_timestamp == absl::InfinitePast()) {
       err.reason = InvalidReason::kMissingField;
       err.detail = "stageTimestamp";

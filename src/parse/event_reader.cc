@@ -23,9 +23,10 @@ using parse_internal::ReasonForJsonError;
 
 std::string_view InvalidReasonName(InvalidReason r) {
   static constexpr std::string_view kNames[] = {
-      "malformed_json", "truncated",     "invalid_utf8",   "not_an_object",
-      "wrong_kind",     "unsupported_api_version",         "missing_field",
-      "bad_field_type", "bad_timestamp", "oversize",       "too_deep"};
+      "malformed_json", "truncated",      "invalid_utf8",
+      "not_an_object",  "wrong_kind",     "unsupported_api_version",
+      "missing_field",  "bad_field_type", "bad_timestamp",
+      "oversize",       "too_deep"};
   return kNames[static_cast<int>(r)];
 }
 
@@ -191,11 +192,20 @@ class EventReader::Impl {
       // Consume the scalar so that garbage ("this is not json") is told from valid JSON.
       simdjson::error_code ec = simdjson::SUCCESS;
       switch (t) {
-        case od::json_type::boolean: ec = doc.get_bool().error(); break;
-        case od::json_type::number: ec = doc.get_double().error(); break;
-        case od::json_type::string: ec = doc.get_string().error(); break;
-        case od::json_type::null: ec = doc.is_null().error(); break;
-        default: break;
+        case od::json_type::boolean:
+          ec = doc.get_bool().error();
+          break;
+        case od::json_type::number:
+          ec = doc.get_double().error();
+          break;
+        case od::json_type::string:
+          ec = doc.get_string().error();
+          break;
+        case od::json_type::null:
+          ec = doc.is_null().error();
+          break;
+        default:
+          break;
       }
       if (ec) {
         last_json_error_ = ec;
@@ -236,8 +246,10 @@ class EventReader::Impl {
     for (size_t i = 0; i < raw.size(); ++i) {
       char c = raw[i];
       if (in_string) {
-        if (c == '\\') ++i;
-        else if (c == '"') in_string = false;
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          in_string = false;
       } else if (c == '"') {
         in_string = true;
       } else if (c == '{' || c == '[') {
@@ -360,7 +372,8 @@ class EventReader::Impl {
   void ProcessDocuments(size_t begin, size_t end) {
     od::document_stream stream;
     size_t batch = std::max<size_t>(end - begin, simdjson::dom::MINIMAL_BATCH_SIZE);
-    if (auto ec = stream_parser_.iterate_many(buf_.get() + begin, end - begin, batch).get(stream); ec) {
+    if (auto ec = stream_parser_.iterate_many(buf_.get() + begin, end - begin, batch).get(stream);
+        ec) {
       last_json_error_ = ec;
       ReportJsonError(begin, {});
       return;

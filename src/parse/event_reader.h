@@ -1,8 +1,8 @@
 #pragma once
 
 #include <array>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,17 +15,17 @@ namespace kaudit {
 
 // Why an input document was not turned into an event. Every reason is counted.
 enum class InvalidReason : uint8_t {
-  kMalformedJson = 0,     // not JSON (syntax error)
-  kTruncated,             // JSON cut off (incomplete document, unterminated string)
-  kInvalidUtf8,           // bytes that are not UTF-8
-  kNotAnObject,           // a JSON value that is not an object (number, string, ...)
-  kWrongKind,             // kind is not Event/EventList, or not a string
-  kUnsupportedApiVersion, // apiVersion other than audit.k8s.io/v1 or v1beta1
-  kMissingField,          // auditID, stage, verb or a timestamp missing
-  kBadFieldType,          // a field of the wrong JSON type (number where a string belongs)
-  kBadTimestamp,          // a timestamp that is not RFC 3339
-  kOversize,              // larger than the configured event size limit
-  kTooDeep,               // nesting deeper than the parser allows
+  kMalformedJson = 0,      // not JSON (syntax error)
+  kTruncated,              // JSON cut off (incomplete document, unterminated string)
+  kInvalidUtf8,            // bytes that are not UTF-8
+  kNotAnObject,            // a JSON value that is not an object (number, string, ...)
+  kWrongKind,              // kind is not Event/EventList, or not a string
+  kUnsupportedApiVersion,  // apiVersion other than audit.k8s.io/v1 or v1beta1
+  kMissingField,           // auditID, stage, verb or a timestamp missing
+  kBadFieldType,           // a field of the wrong JSON type (number where a string belongs)
+  kBadTimestamp,           // a timestamp that is not RFC 3339
+  kOversize,               // larger than the configured event size limit
+  kTooDeep,                // nesting deeper than the parser allows
 };
 inline constexpr int kNumInvalidReasons = 11;
 std::string_view InvalidReasonName(InvalidReason r);
@@ -52,16 +52,16 @@ class EventHandler {
 };
 
 struct ReaderOptions {
-  size_t chunk_bytes = 4 << 20;          // streaming buffer for JSON lines
-  size_t max_event_bytes = 16 << 20;     // larger events/lines are skipped as kOversize
+  size_t chunk_bytes = 4 << 20;            // streaming buffer for JSON lines
+  size_t max_event_bytes = 16 << 20;       // larger events/lines are skipped as kOversize
   size_t max_document_bytes = 1ull << 30;  // bound for a multi-line document (array, pretty)
-  size_t max_list_items = 1024;          // groups / sourceIPs kept per event
+  size_t max_list_items = 1024;            // groups / sourceIPs kept per event
 };
 
 struct ReaderStats {
-  uint64_t bytes = 0;       // decompressed bytes read
-  uint64_t documents = 0;   // top-level JSON documents seen
-  uint64_t events = 0;      // valid events handed to the handler
+  uint64_t bytes = 0;      // decompressed bytes read
+  uint64_t documents = 0;  // top-level JSON documents seen
+  uint64_t events = 0;     // valid events handed to the handler
   uint64_t list_items_truncated = 0;
   std::array<uint64_t, kNumInvalidReasons> invalid{};
   uint64_t invalid_total() const;

@@ -53,32 +53,46 @@ void ReadSecurityContext(Val v, SecurityContextView& sc) {
   for (auto f : obj) {
     std::string_view k = KeyOf(f);
     Val fv = f.value();
-    if (KeyIs(k, "privileged")) ReadBool(fv, sc.privileged);
-    else if (KeyIs(k, "allowPrivilegeEscalation")) ReadBool(fv, sc.allow_privilege_escalation);
-    else if (KeyIs(k, "runAsNonRoot")) ReadBool(fv, sc.run_as_non_root);
-    else if (KeyIs(k, "readOnlyRootFilesystem")) ReadBool(fv, sc.read_only_root_filesystem);
-    else if (KeyIs(k, "runAsUser")) ReadInt(fv, sc.run_as_user);
-    else if (KeyIs(k, "runAsGroup")) ReadInt(fv, sc.run_as_group);
-    else if (KeyIs(k, "procMount")) ReadString(fv, sc.proc_mount);
-    else if (KeyIs(k, "seccompProfile")) ReadTypeField(fv, sc.seccomp_type);
-    else if (KeyIs(k, "appArmorProfile")) ReadTypeField(fv, sc.apparmor_type);
+    if (KeyIs(k, "privileged"))
+      ReadBool(fv, sc.privileged);
+    else if (KeyIs(k, "allowPrivilegeEscalation"))
+      ReadBool(fv, sc.allow_privilege_escalation);
+    else if (KeyIs(k, "runAsNonRoot"))
+      ReadBool(fv, sc.run_as_non_root);
+    else if (KeyIs(k, "readOnlyRootFilesystem"))
+      ReadBool(fv, sc.read_only_root_filesystem);
+    else if (KeyIs(k, "runAsUser"))
+      ReadInt(fv, sc.run_as_user);
+    else if (KeyIs(k, "runAsGroup"))
+      ReadInt(fv, sc.run_as_group);
+    else if (KeyIs(k, "procMount"))
+      ReadString(fv, sc.proc_mount);
+    else if (KeyIs(k, "seccompProfile"))
+      ReadTypeField(fv, sc.seccomp_type);
+    else if (KeyIs(k, "appArmorProfile"))
+      ReadTypeField(fv, sc.apparmor_type);
     else if (KeyIs(k, "seLinuxOptions")) {
       od::object se;
       if (fv.get_object().get(se)) continue;
       sc.has_se_linux_options = true;
       for (auto sf : se) {
         std::string_view sk = KeyOf(sf);
-        if (KeyIs(sk, "type")) ReadString(sf.value(), sc.se_linux_type);
-        else if (KeyIs(sk, "user")) ReadString(sf.value(), sc.se_linux_user);
-        else if (KeyIs(sk, "role")) ReadString(sf.value(), sc.se_linux_role);
+        if (KeyIs(sk, "type"))
+          ReadString(sf.value(), sc.se_linux_type);
+        else if (KeyIs(sk, "user"))
+          ReadString(sf.value(), sc.se_linux_user);
+        else if (KeyIs(sk, "role"))
+          ReadString(sf.value(), sc.se_linux_role);
       }
     } else if (KeyIs(k, "capabilities")) {
       od::object caps;
       if (fv.get_object().get(caps)) continue;
       for (auto cf : caps) {
         std::string_view ck = KeyOf(cf);
-        if (KeyIs(ck, "add")) ReadStringList(cf.value(), sc.capabilities_add);
-        else if (KeyIs(ck, "drop")) ReadStringList(cf.value(), sc.capabilities_drop);
+        if (KeyIs(ck, "add"))
+          ReadStringList(cf.value(), sc.capabilities_add);
+        else if (KeyIs(ck, "drop"))
+          ReadStringList(cf.value(), sc.capabilities_drop);
       }
     } else if (KeyIs(k, "windowsOptions")) {
       od::object wo;
@@ -122,7 +136,8 @@ bool HandlerHasHost(Val v, int depth = 0) {
       std::string_view h;
       ReadString(f.value(), h);
       if (!h.empty()) found = true;
-    } else if (KeyIs(k, "httpGet") || KeyIs(k, "tcpSocket") || KeyIs(k, "postStart") || KeyIs(k, "preStop")) {
+    } else if (KeyIs(k, "httpGet") || KeyIs(k, "tcpSocket") || KeyIs(k, "postStart") ||
+               KeyIs(k, "preStop")) {
       if (HandlerHasHost(f.value(), depth + 1)) found = true;
     }
   }
@@ -137,8 +152,10 @@ void ReadContainer(Val v, ContainerKind kind, PodSpecView& spec) {
   for (auto f : obj) {
     std::string_view k = KeyOf(f);
     Val fv = f.value();
-    if (KeyIs(k, "name")) ReadString(fv, c.name);
-    else if (KeyIs(k, "image")) ReadString(fv, c.image);
+    if (KeyIs(k, "name"))
+      ReadString(fv, c.name);
+    else if (KeyIs(k, "image"))
+      ReadString(fv, c.image);
     else if (KeyIs(k, "securityContext")) {
       c.has_security_context = true;
       ReadSecurityContext(fv, c.security_context);
@@ -169,8 +186,8 @@ void ReadContainer(Val v, ContainerKind kind, PodSpecView& spec) {
           }
         }
       }
-    } else if (KeyIs(k, "livenessProbe") || KeyIs(k, "readinessProbe") || KeyIs(k, "startupProbe") ||
-               KeyIs(k, "lifecycle")) {
+    } else if (KeyIs(k, "livenessProbe") || KeyIs(k, "readinessProbe") ||
+               KeyIs(k, "startupProbe") || KeyIs(k, "lifecycle")) {
       if (HandlerHasHost(fv)) c.probe_has_host = true;
     }
   }
@@ -202,7 +219,8 @@ void ReadMetadata(Val v, PodSpecView& spec, bool top) {
   if (v.get_object().get(obj)) return;
   for (auto f : obj) {
     std::string_view k = KeyOf(f);
-    if (top && KeyIs(k, "name")) ReadString(f.value(), spec.object_name);
+    if (top && KeyIs(k, "name"))
+      ReadString(f.value(), spec.object_name);
     else if (top && KeyIs(k, "generateName") && spec.object_name.empty()) {
       ReadString(f.value(), spec.object_name);
     } else if (KeyIs(k, "annotations")) {
@@ -231,8 +249,10 @@ bool ReadTemplate(Val v, PodSpecView& spec, int depth) {
   bool found = false;
   for (auto f : obj) {
     std::string_view k = KeyOf(f);
-    if (KeyIs(k, "metadata")) ReadMetadata(f.value(), spec, false);
-    else if (KeyIs(k, "spec")) found |= ReadSpec(f.value(), spec, depth + 1);
+    if (KeyIs(k, "metadata"))
+      ReadMetadata(f.value(), spec, false);
+    else if (KeyIs(k, "spec"))
+      found |= ReadSpec(f.value(), spec, depth + 1);
   }
   return found;
 }
@@ -290,9 +310,12 @@ bool ReadSpec(Val v, PodSpecView& spec, int depth) {
         }
         break;
       case 'h':
-        if (KeyIs(k, "hostNetwork")) ReadBool(fv, spec.host_network);
-        else if (KeyIs(k, "hostPID")) ReadBool(fv, spec.host_pid);
-        else if (KeyIs(k, "hostIPC")) ReadBool(fv, spec.host_ipc);
+        if (KeyIs(k, "hostNetwork"))
+          ReadBool(fv, spec.host_network);
+        else if (KeyIs(k, "hostPID"))
+          ReadBool(fv, spec.host_pid);
+        else if (KeyIs(k, "hostIPC"))
+          ReadBool(fv, spec.host_ipc);
         else if (KeyIs(k, "hostUsers")) {
           bool b = true;
           ReadBool(fv, b);
@@ -300,8 +323,10 @@ bool ReadSpec(Val v, PodSpecView& spec, int depth) {
         }
         break;
       case 's':
-        if (KeyIs(k, "securityContext")) ReadSecurityContext(fv, spec.pod_security_context);
-        else if (KeyIs(k, "serviceAccountName")) ReadString(fv, spec.service_account_name);
+        if (KeyIs(k, "securityContext"))
+          ReadSecurityContext(fv, spec.pod_security_context);
+        else if (KeyIs(k, "serviceAccountName"))
+          ReadString(fv, spec.service_account_name);
         else if (KeyIs(k, "serviceAccount") && spec.service_account_name.empty()) {
           ReadString(fv, spec.service_account_name);
         }
@@ -349,9 +374,12 @@ const PodSpecView* PodSpecParser::Parse(std::string_view json, size_t capacity) 
   for (auto f : root) {
     if (f.error()) return nullptr;
     std::string_view k = KeyOf(f);
-    if (KeyIs(k, "kind")) ReadString(f.value(), spec.object_kind);
-    else if (KeyIs(k, "metadata")) ReadMetadata(f.value(), spec, true);
-    else if (KeyIs(k, "spec")) found |= ReadSpec(f.value(), spec, 0);
+    if (KeyIs(k, "kind"))
+      ReadString(f.value(), spec.object_kind);
+    else if (KeyIs(k, "metadata"))
+      ReadMetadata(f.value(), spec, true);
+    else if (KeyIs(k, "spec"))
+      found |= ReadSpec(f.value(), spec, 0);
   }
   return found ? &spec : nullptr;
 }
@@ -365,8 +393,8 @@ const PodSpecView* PodSpecParser::ParseCopy(std::string_view json) {
 const PodSpecView* LazyObjectCache::RequestPodSpec() {
   if (!request_done_) {
     request_done_ = true;
-    request_spec_ = request_.empty() ? nullptr
-                                     : request_parser_.Parse(request_, buffer_end_ - request_.data());
+    request_spec_ =
+        request_.empty() ? nullptr : request_parser_.Parse(request_, buffer_end_ - request_.data());
   }
   return request_spec_;
 }

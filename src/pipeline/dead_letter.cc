@@ -12,15 +12,16 @@ namespace kaudit {
 absl::StatusOr<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::Open(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "ae");
   if (f == nullptr) {
-    return absl::NotFoundError(absl::StrCat("input.dead_letter_file: ", path,
-                                            ": cannot open: ", std::strerror(errno)));
+    return absl::NotFoundError(
+        absl::StrCat("input.dead_letter_file: ", path, ": cannot open: ", std::strerror(errno)));
   }
   return std::unique_ptr<DeadLetterWriter>(new DeadLetterWriter(f, path));
 }
 
 DeadLetterWriter::~DeadLetterWriter() {
   if (std::fclose(f_) != 0 && !failed_) {
-    LogLine("error", absl::StrCat("dead-letter file ", path_, ": close failed: ", std::strerror(errno)));
+    LogLine("error",
+            absl::StrCat("dead-letter file ", path_, ": close failed: ", std::strerror(errno)));
   }
 }
 

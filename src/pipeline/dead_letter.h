@@ -15,7 +15,8 @@ namespace kaudit {
 // replayed.
 class DeadLetterWriter {
  public:
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<DeadLetterWriter>> Open(const std::string& path);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<DeadLetterWriter>> Open(
+      const std::string& path);
   ~DeadLetterWriter();
   // Returns false (and stops writing) after a write error, which is logged once.
   bool Write(InvalidReason reason, const Location& where, std::string_view detail,

@@ -58,9 +58,9 @@ std::optional<int> LogrotateIndex(const std::string& name) {
 
 struct Keyed {
   InputFile file;
-  int rank;          // 0 = stdin, 1 = files
+  int rank;  // 0 = stdin, 1 = files
   absl::Time key;
-  int logrotate;     // higher = older, within equal keys
+  int logrotate;  // higher = older, within equal keys
 };
 
 absl::StatusOr<Keyed> KeyFor(const std::string& path) {
@@ -100,8 +100,8 @@ absl::StatusOr<std::vector<InputFile>> ExpandInputs(const std::vector<std::strin
         if (name.empty() || name[0] == '.') continue;
         if (!entry.is_regular_file(ec)) continue;
         if (!LooksLikeLog(name)) {
-          LogLine("info", absl::StrCat(entry.path().string(),
-                                       ": skipped (not named like an audit log)"));
+          LogLine("info",
+                  absl::StrCat(entry.path().string(), ": skipped (not named like an audit log)"));
           continue;
         }
         files.push_back(entry.path().string());

@@ -40,8 +40,8 @@ class Progress {
       std::string bar(static_cast<size_t>(filled), '#');
       bar.resize(30, '.');
       double eta = frac > 0 ? secs / frac - secs : 0;
-      line = absl::StrFormat("\r[%s] %5.1f%% %8.1f/%.1f MB %10.0f ev/s %6.1f MB/s ETA %4.0fs ",
-                             bar, frac * 100, static_cast<double>(done_bytes) / 1e6,
+      line = absl::StrFormat("\r[%s] %5.1f%% %8.1f/%.1f MB %10.0f ev/s %6.1f MB/s ETA %4.0fs ", bar,
+                             frac * 100, static_cast<double>(done_bytes) / 1e6,
                              static_cast<double>(total_) / 1e6, rate, mbps, eta);
     } else {
       line = absl::StrFormat("\r%8.1f MB %10.0f ev/s %6.1f MB/s ",
@@ -216,6 +216,8 @@ absl::StatusOr<std::unique_ptr<Replayer>> Replayer::Create(const Config& config,
       new Replayer(std::make_unique<Impl>(config, sink, ctx, std::move(slots))));
 }
 
-absl::StatusOr<RunSummary> Replayer::Run(const ReplayOptions& options) { return impl_->Run(options); }
+absl::StatusOr<RunSummary> Replayer::Run(const ReplayOptions& options) {
+  return impl_->Run(options);
+}
 
 }  // namespace kaudit

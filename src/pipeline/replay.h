@@ -27,8 +27,8 @@ class Replayer {
  public:
   // Builds the detectors from the config; errors name the config key.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Replayer>> Create(const Config& config,
-                                                                       AlertSink* sink,
-                                                                       Context ctx);
+                                                                        AlertSink* sink,
+                                                                        Context ctx);
   ~Replayer();
   // Fails before reading anything if an input is missing or the dead-letter file cannot be
   // opened; bad input inside files is counted, reported and skipped.

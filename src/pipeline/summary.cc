@@ -27,8 +27,9 @@ std::string RunSummary::ToText() const {
   bool first = true;
   for (int i = 0; i < kNumInvalidReasons; ++i) {
     if (reader.invalid[i] == 0) continue;
-    absl::StrAppend(&s, first ? " (" : ", ", ToAbsl(InvalidReasonName(static_cast<InvalidReason>(i))),
-                    "=", reader.invalid[i]);
+    absl::StrAppend(&s, first ? " (" : ", ",
+                    ToAbsl(InvalidReasonName(static_cast<InvalidReason>(i))), "=",
+                    reader.invalid[i]);
     first = false;
   }
   if (!first) s.push_back(')');
@@ -55,7 +56,8 @@ std::string RunSummary::ToText() const {
       any = true;
     }
     if (any) s.push_back(')');
-    if (d.not_judged) absl::StrAppend(&s, "  [", d.not_judged, " events not judged: no object in the event]");
+    if (d.not_judged)
+      absl::StrAppend(&s, "  [", d.not_judged, " events not judged: no object in the event]");
     if (d.state_evictions) absl::StrAppend(&s, "  [", d.state_evictions, " state evictions]");
     s.push_back('\n');
   }
@@ -74,7 +76,8 @@ std::string RunSummary::ToJson() const {
   w.Field("invalid_events", static_cast<int64_t>(reader.invalid_total()));
   w.Key("invalid_by_reason").BeginObject();
   for (int i = 0; i < kNumInvalidReasons; ++i) {
-    w.Field(InvalidReasonName(static_cast<InvalidReason>(i)), static_cast<int64_t>(reader.invalid[i]));
+    w.Field(InvalidReasonName(static_cast<InvalidReason>(i)),
+            static_cast<int64_t>(reader.invalid[i]));
   }
   w.EndObject();
   w.Field("list_items_truncated", static_cast<int64_t>(reader.list_items_truncated));

@@ -12,9 +12,9 @@ namespace kaudit {
 
 struct DetectorSummary {
   std::string id;
-  uint64_t events = 0;       // events shown to it
-  uint64_t allowed = 0;      // events skipped by its allow-list
-  uint64_t not_judged = 0;   // events it could not judge (no pod spec at Metadata level, ...)
+  uint64_t events = 0;      // events shown to it
+  uint64_t allowed = 0;     // events skipped by its allow-list
+  uint64_t not_judged = 0;  // events it could not judge (no pod spec at Metadata level, ...)
   uint64_t state_entries = 0;
   uint64_t state_evictions = 0;
   std::array<uint64_t, kNumSeverities> alerts{};

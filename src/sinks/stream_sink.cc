@@ -8,8 +8,8 @@
 namespace kaudit {
 
 absl::StatusOr<std::unique_ptr<StreamSink>> StreamSink::Open(const std::string& path,
-                                                            AlertFormat format, bool color,
-                                                            std::string cluster) {
+                                                             AlertFormat format, bool color,
+                                                             std::string cluster) {
   if (path.empty() || path == "-") {
     return std::unique_ptr<StreamSink>(
         new StreamSink(stdout, false, "<stdout>", format, color, std::move(cluster)));
@@ -19,19 +19,24 @@ absl::StatusOr<std::unique_ptr<StreamSink>> StreamSink::Open(const std::string& 
     return absl::NotFoundError(
         absl::StrCat(path, ": cannot open alert output file: ", std::strerror(errno)));
   }
-  return std::unique_ptr<StreamSink>(new StreamSink(f, true, path, format, false, std::move(cluster)));
+  return std::unique_ptr<StreamSink>(
+      new StreamSink(f, true, path, format, false, std::move(cluster)));
 }
 
 StreamSink::~StreamSink() {
-  if (owned_) std::fclose(f_);
-  else std::fflush(f_);
+  if (owned_)
+    std::fclose(f_);
+  else
+    std::fflush(f_);
 }
 
 absl::Status StreamSink::Send(std::span<const Alert> alerts) {
   buf_.clear();
   for (const Alert& a : alerts) {
-    if (format_ == AlertFormat::kJson) AppendAlertJson(a, cluster_, buf_);
-    else AppendAlertText(a, color_, buf_);
+    if (format_ == AlertFormat::kJson)
+      AppendAlertJson(a, cluster_, buf_);
+    else
+      AppendAlertText(a, color_, buf_);
     buf_.push_back('\n');
   }
   if (std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) {

@@ -26,7 +26,11 @@ class StreamSink final : public AlertSink {
  private:
   StreamSink(FILE* f, bool owned, std::string name, AlertFormat format, bool color,
              std::string cluster)
-      : f_(f), owned_(owned), name_(std::move(name)), format_(format), color_(color),
+      : f_(f),
+        owned_(owned),
+        name_(std::move(name)),
+        format_(format),
+        color_(color),
         cluster_(std::move(cluster)) {}
   FILE* f_;
   bool owned_;

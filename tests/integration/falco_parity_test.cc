@@ -84,13 +84,14 @@ TEST(FalcoParityTest, MappedDetectorsFireWhereFalcoFiresAndStayQuietWhereItExpec
       ASSERT_NE(p, absl::string_view::npos);
       absl::string_view rest = line.substr(p + 12);
       fired.insert(std::string(rest.substr(0, rest.find('"'))));
-      for (const char* sev : {"\"severity\":\"medium\"", "\"severity\":\"high\"",
-                              "\"severity\":\"critical\""}) {
+      for (const char* sev :
+           {"\"severity\":\"medium\"", "\"severity\":\"high\"", "\"severity\":\"critical\""}) {
         if (line.find(sev) != absl::string_view::npos) medium_or_higher = true;
       }
     }
     if (c.rules.empty()) {
-      EXPECT_FALSE(medium_or_higher) << c.file << ": Falco expects no alert, kaudit raised " << r.out;
+      EXPECT_FALSE(medium_or_higher)
+          << c.file << ": Falco expects no alert, kaudit raised " << r.out;
       ++checked_quiet;
     }
     std::set<std::string> expected;

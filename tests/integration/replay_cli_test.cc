@@ -15,11 +15,11 @@ namespace kaudit {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::HasSubstr;
 using testing::ReadFile;
 using testing::RunKaudit;
 using testing::SourcePath;
 using testing::WriteFile;
-using ::testing::HasSubstr;
 
 std::vector<std::string> Lines(const std::string& s) {
   std::vector<std::string> out;
@@ -35,12 +35,12 @@ std::vector<std::string> Sorted(std::vector<std::string> v) {
 // Events from the detectors' firing cases, one per line (JSON lines).
 std::vector<std::string> FiringEvents() {
   std::vector<std::string> events;
-  for (const char* f : {"tests/data/falco/k8s_audit__exec_pod.json",
-                        "tests/data/falco/k8s_audit__attach_pod.json",
-                        "tests/data/falco/k8s_audit__anonymous_creates_namespace_foo.json",
-                        "tests/data/falco/k8s_audit__create_nginx_pod_privileged.json",
-                        "tests/data/detectors/secret_enumeration/fires/"
-                        "constructed_one_user_reads_12_secrets_in_2m.jsonl"}) {
+  for (const char* f :
+       {"tests/data/falco/k8s_audit__exec_pod.json", "tests/data/falco/k8s_audit__attach_pod.json",
+        "tests/data/falco/k8s_audit__anonymous_creates_namespace_foo.json",
+        "tests/data/falco/k8s_audit__create_nginx_pod_privileged.json",
+        "tests/data/detectors/secret_enumeration/fires/"
+        "constructed_one_user_reads_12_secrets_in_2m.jsonl"}) {
     for (auto& l : Lines(ReadFile(SourcePath(f)))) events.push_back(l);
   }
   return events;
@@ -54,8 +54,8 @@ TEST(ReplayCliTest, EveryFalcoCorpusFileExitsZeroAndBadOnesAreCounted) {
     if (entry.path().extension() != ".json") continue;
     ++files;
     std::string summary = tmp + "/summary.json";
-    auto r = RunKaudit({"replay", "--format", "json", "--summary-file", summary,
-                        entry.path().string()});
+    auto r =
+        RunKaudit({"replay", "--format", "json", "--summary-file", summary, entry.path().string()});
     EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
     std::string s = ReadFile(summary);
     if (entry.path().filename() == "k8s_audit__fal_01_003.json") {

@@ -67,8 +67,10 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
       }
       ssize_t k = read(fds[i].fd, buf, sizeof(buf));
       if (k <= 0) {
-        if (fds[i].fd == out[0]) out_open = false;
-        else err_open = false;
+        if (fds[i].fd == out[0])
+          out_open = false;
+        else
+          err_open = false;
       } else if (fds[i].fd == out[0]) {
         r.out.append(buf, static_cast<size_t>(k));
       } else {

@@ -77,8 +77,8 @@ void CollectingHandler::OnEvent(AuditEvent& e) {
 
 void CollectingHandler::OnInvalid(InvalidReason reason, const Location& where,
                                   std::string_view detail, std::string_view raw) {
-  invalid.push_back({reason, std::string(where.source), where.line, where.item,
-                     std::string(detail), std::string(raw)});
+  invalid.push_back({reason, std::string(where.source), where.line, where.item, std::string(detail),
+                     std::string(raw)});
 }
 
 CollectingHandler ParseString(std::string_view data, ReaderOptions opts, std::string_view name) {

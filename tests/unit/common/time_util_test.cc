@@ -39,7 +39,16 @@ TEST(JsonWriterTest, EscapesAndReplacesInvalidUtf8) {
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001 \xc3\xa9 \xef\xbf\xbd\"");
   std::string obj;
   JsonWriter w(obj);
-  w.BeginObject().Field("k", "v").Key("n").Int(3).Key("l").BeginArray().String("x").Bool(true).EndArray().EndObject();
+  w.BeginObject()
+      .Field("k", "v")
+      .Key("n")
+      .Int(3)
+      .Key("l")
+      .BeginArray()
+      .String("x")
+      .Bool(true)
+      .EndArray()
+      .EndObject();
   EXPECT_EQ(obj, R"({"k":"v","n":3,"l":["x",true]})");
 }
 

@@ -43,7 +43,8 @@ detectors:
       users: ["system:serviceaccount:vault:.*"]
   pod_exec_attach:
     enabled: false
-)", "t");
+)",
+                            "t");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->cluster_name, "prod-eu");
   EXPECT_EQ(c->input.max_event_bytes, 2u << 20);
@@ -57,8 +58,10 @@ detectors:
 TEST(ConfigTest, ErrorsNameTheKeyPath) {
   EXPECT_EQ(Err("inptu: {}"), "test.yaml: inptu: unknown key");
   EXPECT_EQ(Err("input: {max_event_bytes: lots}"),
-            "test.yaml: input.max_event_bytes: invalid size 'lots' (use e.g. 1048576, 64KiB, 16MiB, 1GiB)");
-  EXPECT_EQ(Err("output: {format: xml}"), "test.yaml: output.format: expected auto, json or text, got xml");
+            "test.yaml: input.max_event_bytes: invalid size 'lots' (use e.g. 1048576, 64KiB, "
+            "16MiB, 1GiB)");
+  EXPECT_EQ(Err("output: {format: xml}"),
+            "test.yaml: output.format: expected auto, json or text, got xml");
   EXPECT_EQ(Err("detectors: {no_such_detector: {}}"),
             "detectors.no_such_detector: unknown detector (`kaudit detectors` lists them)");
   EXPECT_EQ(Err("detectors: {secret_enumeration: {thresold: 3}}"),
@@ -66,7 +69,8 @@ TEST(ConfigTest, ErrorsNameTheKeyPath) {
   EXPECT_EQ(Err("detectors: {secret_enumeration: {threshold: many}}"),
             "detectors.secret_enumeration.threshold: expected an integer in [2, 100000]");
   EXPECT_EQ(Err("detectors: {pod_exec_attach: {severity: urgent}}"),
-            "detectors.pod_exec_attach.severity: expected one of info, low, medium, high, critical; got 'urgent'");
+            "detectors.pod_exec_attach.severity: expected one of info, low, medium, high, "
+            "critical; got 'urgent'");
   EXPECT_EQ(Err("detectors: {pod_exec_attach: {allow: {users: ['(']}}}"),
             "detectors.pod_exec_attach.allow.users[0]: invalid RE2 pattern '(': missing ): (");
   EXPECT_NE(Err("input: [1, 2"), "");  // YAML syntax error, with line:column

@@ -20,8 +20,9 @@ TEST(AnonymousRequestAllowedTest, AnonymousWriteIsCriticalAndReadIsHigh) {
   EXPECT_EQ(write.alerts[0].audit_ids[0], "841d3e6d-90d2-43df-8da4-684738bee3d5");
   EXPECT_NE(write.alerts[0].message.find("192.168.99.1"), std::string::npos);
 
-  auto read = RunDetectorOnFile(kId, SourcePath("tests/data/detectors/anonymous_request_allowed/"
-                                                "fires/constructed_anonymous_list_secrets_allowed.json"));
+  auto read =
+      RunDetectorOnFile(kId, SourcePath("tests/data/detectors/anonymous_request_allowed/"
+                                        "fires/constructed_anonymous_list_secrets_allowed.json"));
   ASSERT_EQ(read.alerts.size(), 1u);
   EXPECT_EQ(read.alerts[0].severity, Severity::kHigh);
 }

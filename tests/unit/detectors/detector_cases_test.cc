@@ -19,7 +19,9 @@ struct Case {
   std::string detector, kind, path;
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.detector << " " << c.kind << " " << c.path; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.detector << " " << c.kind << " " << c.path;
+}
 
 std::vector<Case> AllCases() {
   std::vector<Case> out;
@@ -57,8 +59,8 @@ TEST_P(DetectorCaseTest, FiresOrStaysQuiet) {
 }
 
 std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
-  std::string name = info.param.detector + "_" + info.param.kind + "_" +
-                     fs::path(info.param.path).stem().string();
+  std::string name =
+      info.param.detector + "_" + info.param.kind + "_" + fs::path(info.param.path).stem().string();
   for (char& ch : name) {
     if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
   }

@@ -34,9 +34,11 @@ TEST(PodExecAttachTest, DecodesCommandAndContainer) {
 }
 
 TEST(PodExecAttachTest, MultiArgumentCommandsAreJoined) {
-  std::string ev = absl::StrReplaceAll(
-      ReadFile(SourcePath("tests/data/falco/k8s_audit__exec_pod.json")),
-      {{"command=bash", "command=cat\\u0026command=%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken"}});
+  std::string ev =
+      absl::StrReplaceAll(ReadFile(SourcePath("tests/data/falco/k8s_audit__exec_pod.json")),
+                          {{"command=bash",
+                            "command=cat\\u0026command=%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%"
+                            "2Fserviceaccount%2Ftoken"}});
   auto run = RunDetector(kId, ev);
   ASSERT_EQ(run.alerts.size(), 1u);
   EXPECT_EQ(FieldOf(run.alerts[0], "command"),
@@ -51,8 +53,9 @@ TEST(PodExecAttachTest, OneAlertPerRequestAcrossStages) {
 }
 
 TEST(PodExecAttachTest, KubeSystemIsHigh) {
-  std::string ev = absl::StrReplaceAll(ReadFile(SourcePath("tests/data/falco/k8s_audit__exec_pod.json")),
-                                       {{"\"namespace\":\"default\"", "\"namespace\":\"kube-system\""}});
+  std::string ev =
+      absl::StrReplaceAll(ReadFile(SourcePath("tests/data/falco/k8s_audit__exec_pod.json")),
+                          {{"\"namespace\":\"default\"", "\"namespace\":\"kube-system\""}});
   auto run = RunDetector(kId, ev);
   ASSERT_EQ(run.alerts.size(), 1u);
   EXPECT_EQ(run.alerts[0].severity, Severity::kHigh);

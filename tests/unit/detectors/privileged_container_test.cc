@@ -23,7 +23,8 @@ std::string FieldOf(const Alert& a, const std::string& key) {
 
 TEST(PrivilegedContainerTest, NamesTheSecondContainer) {
   auto run = RunDetectorOnFile(
-      kId, SourcePath("tests/data/falco/k8s_audit__create_nginx_pod_privileged_2nd_container.json"));
+      kId,
+      SourcePath("tests/data/falco/k8s_audit__create_nginx_pod_privileged_2nd_container.json"));
   ASSERT_EQ(run.alerts.size(), 1u);
   EXPECT_EQ(FieldOf(run.alerts[0], "container"), "mysql");
   EXPECT_EQ(FieldOf(run.alerts[0], "image"), "mysql:latest");
@@ -32,8 +33,9 @@ TEST(PrivilegedContainerTest, NamesTheSecondContainer) {
 }
 
 TEST(PrivilegedContainerTest, InitContainersOfWorkloadTemplatesCount) {
-  auto run = RunDetectorOnFile(kId, SourcePath("tests/data/detectors/privileged_container/fires/"
-                                               "constructed_deployment_privileged_init_container.json"));
+  auto run =
+      RunDetectorOnFile(kId, SourcePath("tests/data/detectors/privileged_container/fires/"
+                                        "constructed_deployment_privileged_init_container.json"));
   ASSERT_EQ(run.alerts.size(), 1u);
   EXPECT_EQ(FieldOf(run.alerts[0], "container_type"), "initContainer");
   EXPECT_EQ(FieldOf(run.alerts[0], "container"), "setup");
@@ -43,7 +45,8 @@ TEST(PrivilegedContainerTest, InitContainersOfWorkloadTemplatesCount) {
 TEST(PrivilegedContainerTest, JsonPatchIsJudgedOnTheResponseObject) {
   // A JSON patch (list of operations) on a pod: the request body has no spec, the response
   // object (RequestResponse level) does.
-  std::string ev = ReadFile(SourcePath("tests/data/falco/k8s_audit__create_nginx_pod_privileged.json"));
+  std::string ev =
+      ReadFile(SourcePath("tests/data/falco/k8s_audit__create_nginx_pod_privileged.json"));
   size_t start = ev.find("\"requestObject\":") + 16;
   size_t end = ev.find(",\"responseObject\":");
   ev.replace(start, end - start, R"([{"op":"add","path":"/metadata/labels/x","value":"y"}])");
@@ -53,7 +56,8 @@ TEST(PrivilegedContainerTest, JsonPatchIsJudgedOnTheResponseObject) {
 }
 
 TEST(PrivilegedContainerTest, MetadataLevelIsCountedAsNotJudged) {
-  std::string ev = ReadFile(SourcePath("tests/data/falco/k8s_audit__create_nginx_pod_privileged.json"));
+  std::string ev =
+      ReadFile(SourcePath("tests/data/falco/k8s_audit__create_nginx_pod_privileged.json"));
   size_t start = ev.find(",\"requestObject\":");
   size_t end = ev.rfind("}");
   ev = ev.substr(0, start) + "}";

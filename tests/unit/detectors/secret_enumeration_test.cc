@@ -14,7 +14,8 @@ using testing::SourcePath;
 
 constexpr char kId[] = "secret_enumeration";
 const char kTwelve[] =
-    "tests/data/detectors/secret_enumeration/fires/constructed_one_user_reads_12_secrets_in_2m.jsonl";
+    "tests/data/detectors/secret_enumeration/fires/"
+    "constructed_one_user_reads_12_secrets_in_2m.jsonl";
 
 TEST(SecretEnumerationTest, FiresOnceAtTheThresholdWithEvidence) {
   auto run = RunDetectorOnFile(kId, SourcePath(kTwelve));

@@ -194,7 +194,8 @@ TEST(DetectorParamsTest, ValidatesTypesAndRejectsUnknownKeys) {
   EXPECT_FALSE(p.Int("threshold", 1, 1, 10).ok());
   EXPECT_EQ(std::string(p.Int("threshold", 1, 1, 10).status().message()),
             "detectors.x.threshold: expected an integer in [1, 10]");
-  EXPECT_EQ(*p.Duration("window", absl::Seconds(1), absl::Seconds(1), absl::Hours(1)), absl::Minutes(10));
+  EXPECT_EQ(*p.Duration("window", absl::Seconds(1), absl::Seconds(1), absl::Hours(1)),
+            absl::Minutes(10));
   absl::Status s = p.CheckAllUsed();
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(std::string(s.message()), "detectors.x.thresold: unknown key");

@@ -24,7 +24,9 @@ std::string FirstLine(const std::string& path) {
   return s.substr(0, s.find('\n'));
 }
 
-std::string ExecEvent() { return FirstLine(SourcePath("tests/data/falco/k8s_audit__exec_pod.json")); }
+std::string ExecEvent() {
+  return FirstLine(SourcePath("tests/data/falco/k8s_audit__exec_pod.json"));
+}
 
 // Real events from the corpus, one per line.
 std::vector<std::string> RealEvents() {
@@ -109,8 +111,9 @@ TEST(EventReaderTest, JsonLinesEventListArrayPrettyAndGzipYieldTheSameEvents) {
   std::vector<std::string> events = RealEvents();
   ASSERT_EQ(events.size(), 37u);
   std::string jsonl = absl::StrJoin(events, "\n") + "\n";
-  std::string list = absl::StrCat(R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[)",
-                                  absl::StrJoin(events, ","), "]}");
+  std::string list =
+      absl::StrCat(R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[)",
+                   absl::StrJoin(events, ","), "]}");
   std::string array = absl::StrCat("[\n", absl::StrJoin(events, ",\n"), "\n]\n");
   std::string pretty = absl::StrCat("{\n  \"kind\": \"EventList\",\n  \"items\": [\n    ",
                                     absl::StrJoin(events, ",\n    "), "\n  ]\n}\n");
@@ -145,12 +148,12 @@ TEST(EventReaderTest, BadLinesAreCountedWithLocationAndNeverStopTheRead) {
       good[0],
       R"({"kind":"Event","auditID":"x","stage":"Resp)",  // truncated (2)
       good[1],
-      "this is not json",                                  // (4)
+      "this is not json",  // (4)
       good[2],
-      "42",                                                // (6)
-      R"({"kind":"Pod","apiVersion":"v1"})",               // (7)
-      bad_utf8,                                            // (8)
-      "",                                                  // blank line (9)
+      "42",                                   // (6)
+      R"({"kind":"Pod","apiVersion":"v1"})",  // (7)
+      bad_utf8,                               // (8)
+      "",                                     // blank line (9)
       absl::StrReplaceAll(good[4], {{R"("username":"system:admin")", R"("username":42)"}}),  // (10)
       R"({"kind":"Event","apiVersion":"audit.k8s.io/v2","auditID":"a","stage":"ResponseComplete","verb":"get","stageTimestamp":"2020-01-01T00:00:00Z"})",  // (11)
       R"({"kind":"Event","auditID":"a","stage":"ResponseComplete","verb":"get","stageTimestamp":"yesterday"})",  // (12)
@@ -170,7 +173,8 @@ TEST(EventReaderTest, BadLinesAreCountedWithLocationAndNeverStopTheRead) {
                                std::pair<uint64_t, InvalidReason>{7, InvalidReason::kWrongKind},
                                std::pair<uint64_t, InvalidReason>{8, InvalidReason::kInvalidUtf8},
                                std::pair<uint64_t, InvalidReason>{10, InvalidReason::kBadFieldType},
-                               std::pair<uint64_t, InvalidReason>{11, InvalidReason::kUnsupportedApiVersion},
+                               std::pair<uint64_t, InvalidReason>{
+                                   11, InvalidReason::kUnsupportedApiVersion},
                                std::pair<uint64_t, InvalidReason>{12, InvalidReason::kBadTimestamp},
                                std::pair<uint64_t, InvalidReason>{13, InvalidReason::kMissingField},
                                std::pair<uint64_t, InvalidReason>{15, InvalidReason::kTruncated}));
@@ -179,7 +183,8 @@ TEST(EventReaderTest, BadLinesAreCountedWithLocationAndNeverStopTheRead) {
 }
 
 TEST(EventReaderTest, FalcoNonAuditFileIsRejectedAsWrongKind) {
-  CollectingHandler h = ParseString(ReadFile(SourcePath("tests/data/falco/k8s_audit__fal_01_003.json")));
+  CollectingHandler h =
+      ParseString(ReadFile(SourcePath("tests/data/falco/k8s_audit__fal_01_003.json")));
   EXPECT_TRUE(h.events.empty());
   ASSERT_EQ(h.invalid.size(), 1u);
   EXPECT_EQ(h.invalid[0].reason, InvalidReason::kWrongKind);
@@ -188,7 +193,8 @@ TEST(EventReaderTest, FalcoNonAuditFileIsRejectedAsWrongKind) {
 
 TEST(EventReaderTest, SmallChunksLongLinesAndOversizeEvents) {
   std::vector<std::string> events = RealEvents();
-  std::string big = FirstLine(SourcePath("tests/data/falco/k8s_audit__create_nginx_pod_privileged.json"));
+  std::string big =
+      FirstLine(SourcePath("tests/data/falco/k8s_audit__create_nginx_pod_privileged.json"));
   ASSERT_GT(big.size(), 3000u);
   std::string data;
   for (int i = 0; i < 50; ++i) {
@@ -220,8 +226,8 @@ TEST(EventReaderTest, SmallChunksLongLinesAndOversizeEvents) {
 
 TEST(EventReaderTest, EventListItemErrorsNameTheItem) {
   std::vector<std::string> events = RealEvents();
-  std::string list = absl::StrCat(R"({"kind":"EventList","items":[)", events[0], R"(,{"kind":"Event"},7,)",
-                                  events[1], "]}\n");
+  std::string list = absl::StrCat(R"({"kind":"EventList","items":[)", events[0],
+                                  R"(,{"kind":"Event"},7,)", events[1], "]}\n");
   CollectingHandler h = ParseString(list);
   EXPECT_EQ(h.events.size(), 2u);
   ASSERT_EQ(h.invalid.size(), 2u);
@@ -238,10 +244,10 @@ TEST(EventReaderTest, DeepNestingIsSkippedOrRejectedNeverFatal) {
   std::string deep_unknown = events[2];
   deep_unknown.insert(1, "\"x\":" + nest + ",");
   // Where a string belongs it is a bad field; at the root it is not an event.
-  std::string deep_user = absl::StrReplaceAll(events[3], {{"\"username\":\"system:admin\"",
-                                                           "\"username\":" + nest}});
-  CollectingHandler h = ParseString(
-      absl::StrCat(events[0], "\n", deep_unknown, "\n", deep_user, "\n", nest, "\n", events[1], "\n"));
+  std::string deep_user =
+      absl::StrReplaceAll(events[3], {{"\"username\":\"system:admin\"", "\"username\":" + nest}});
+  CollectingHandler h = ParseString(absl::StrCat(events[0], "\n", deep_unknown, "\n", deep_user,
+                                                 "\n", nest, "\n", events[1], "\n"));
   EXPECT_EQ(h.events.size(), 3u);
   ASSERT_EQ(h.invalid.size(), 2u);
   EXPECT_EQ(h.invalid[0].line, 3u);

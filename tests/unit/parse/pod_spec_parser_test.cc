@@ -49,13 +49,15 @@ TEST(PodSpecParserTest, ReadsSecurityFieldsOfRealPods) {
   EXPECT_TRUE(pid->host_pid);
   EXPECT_FALSE(pid->host_network);
 
-  const PodSpecView* caps = p.ParseCopy(RequestObjectOf("tests/data/falco/psp__capability_add_sys_time.json"));
+  const PodSpecView* caps =
+      p.ParseCopy(RequestObjectOf("tests/data/falco/psp__capability_add_sys_time.json"));
   ASSERT_NE(caps, nullptr);
   ASSERT_FALSE(caps->containers.empty());
   ASSERT_EQ(caps->containers[0].security_context.capabilities_add.size(), 1u);
   EXPECT_EQ(caps->containers[0].security_context.capabilities_add[0], "SYS_TIME");
 
-  const PodSpecView* root = p.ParseCopy(RequestObjectOf("tests/data/falco/psp__run_as_user_0_sec_ctx.json"));
+  const PodSpecView* root =
+      p.ParseCopy(RequestObjectOf("tests/data/falco/psp__run_as_user_0_sec_ctx.json"));
   ASSERT_NE(root, nullptr);
   EXPECT_EQ(root->pod_security_context.run_as_user, 0);
 }

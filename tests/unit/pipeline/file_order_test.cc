@@ -11,7 +11,9 @@ namespace {
 
 void Touch(const std::string& path, int64_t mtime) {
   testing::WriteFile(path, "");
-  struct utimbuf t{static_cast<time_t>(mtime), static_cast<time_t>(mtime)};
+  struct utimbuf t {
+    static_cast<time_t>(mtime), static_cast<time_t>(mtime)
+  };
   utime(path.c_str(), &t);
 }
 
@@ -53,13 +55,15 @@ TEST(FileOrderTest, LogrotateNumbersAndStdin) {
 TEST(FileOrderTest, MissingInputNamesThePath) {
   auto files = ExpandInputs({"/nonexistent/audit.log"});
   ASSERT_FALSE(files.ok());
-  EXPECT_EQ(std::string(files.status().message()), "/nonexistent/audit.log: no such file or directory");
+  EXPECT_EQ(std::string(files.status().message()),
+            "/nonexistent/audit.log: no such file or directory");
 }
 
 TEST(FileOrderTest, RotationTimeFromName) {
   auto t = RotationTimeFromName("audit-2026-01-02T03-04-05.678.log.gz");
   ASSERT_TRUE(t.has_value());
-  EXPECT_EQ(absl::FormatTime("%Y-%m-%dT%H:%M:%E3S", *t, absl::UTCTimeZone()), "2026-01-02T03:04:05.678");
+  EXPECT_EQ(absl::FormatTime("%Y-%m-%dT%H:%M:%E3S", *t, absl::UTCTimeZone()),
+            "2026-01-02T03:04:05.678");
   EXPECT_FALSE(RotationTimeFromName("audit.log").has_value());
 }
 
