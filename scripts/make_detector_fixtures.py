@@ -62,8 +62,11 @@ def secret_reads(user, names, spacing_s, start="2020-04-21T18:00:00.000000Z"):
 
 
 def main():
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
+    # Only the detectors this script builds are rebuilt; other families have their own scripts.
+    for det in ["anonymous_request_allowed", "pod_exec_attach", "privileged_container",
+                "secret_enumeration"]:
+        if os.path.isdir(os.path.join(OUT, det)):
+            shutil.rmtree(os.path.join(OUT, det))
 
     # anonymous_request_allowed
     det = "anonymous_request_allowed"
