@@ -21,7 +21,7 @@
 #include "src/config/config.h"
 #include "src/parse/event_reader.h"
 #include "src/pipeline/replay.h"
-#include "src/sinks/stream_sink.h"
+#include "src/pipeline/sinks_from_config.h"
 
 #ifndef KAUDIT_VERSION
 #define KAUDIT_VERSION "dev"
@@ -94,19 +94,14 @@ int RunReplay(const ReplayFlags& f) {
       return Fatal(absl::InvalidArgumentError(absl::StrCat("--until: ", t.status().message())));
     opts.until = *t;
   }
-  const bool to_stdout = config.output.file.empty() || config.output.file == "-";
-  const bool out_tty = to_stdout && isatty(STDOUT_FILENO);
-  AlertFormat format = AlertFormat::kJson;
-  if (config.output.format == "text" || (config.output.format == "auto" && out_tty)) {
-    format = AlertFormat::kText;
-  }
   opts.progress = !f.no_progress && (f.progress || isatty(STDERR_FILENO));
-  auto sink = StreamSink::Open(config.output.file, format, out_tty, config.cluster_name);
-  if (!sink.ok()) return Fatal(sink.status());
-  auto replayer = Replayer::Create(config, sink->get(), Context{&clock});
+  auto sinks = BuildSinks(config, isatty(STDOUT_FILENO));
+  if (!sinks.ok()) return Fatal(sinks.status());
+  auto replayer = Replayer::Create(config, sinks->get(), Context{&clock});
   if (!replayer.ok()) return Fatal(replayer.status());
   auto summary = (*replayer)->Run(opts);
   if (!summary.ok()) return Fatal(summary.status());
+  summary->sinks = (*sinks)->stats();
   if (!f.quiet) std::fputs(summary->ToText().c_str(), stderr);
   if (!f.summary_file.empty()) {
     FILE* out = std::fopen(f.summary_file.c_str(), "we");
@@ -189,9 +184,10 @@ int Main(int argc, char** argv) {
                      "Skip events before this time (RFC 3339, a date, or a duration ago: 2h, 7d)");
   replay->add_option("--until", rf.until, "Skip events at or after this time (same forms)");
   replay
-      ->add_option("--format", rf.format,
-                   "Alert format: auto (text on a terminal, else json), json, text")
-      ->check(CLI::IsMember({"auto", "json", "text"}));
+      ->add_option(
+          "--format", rf.format,
+          "Alert format: auto (text on a terminal, else json), json, text, falco, ecs, hec")
+      ->check(CLI::IsMember({"auto", "json", "text", "falco", "ecs", "hec"}));
   replay->add_option("-o,--output", rf.output, "Write alerts to this file instead of stdout");
   replay->add_option("--min-severity", rf.min_severity,
                      "Only output alerts at or above: info, low, medium, high, critical");

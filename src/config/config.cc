@@ -42,6 +42,10 @@ absl::StatusOr<uint64_t> ParseByteSize(std::string_view s) {
 
 namespace {
 
+bool ParseAlertFormatName(const std::string& f) {
+  return f == "auto" || f == "json" || f == "text" || f == "falco" || f == "ecs" || f == "hec";
+}
+
 // Walks a YAML mapping, dispatching known keys and failing on unknown ones with their path.
 class MapReader {
  public:
@@ -142,6 +146,102 @@ absl::Status FlattenParams(const YAML::Node& n, const std::string& prefix, const
   return absl::OkStatus();
 }
 
+MapReader::Handler BoolField(bool* out) {
+  return [=](const YAML::Node& n, const std::string& path) -> absl::Status {
+    KAUDIT_ASSIGN_OR_RETURN(std::string s, Scalar(n, path));
+    if (s != "true" && s != "false") return MapReader::Error(path, "expected true or false");
+    *out = s == "true";
+    return absl::OkStatus();
+  };
+}
+
+MapReader::Handler OneOf(std::string* out, std::vector<std::string> allowed) {
+  return [=](const YAML::Node& n, const std::string& path) -> absl::Status {
+    KAUDIT_ASSIGN_OR_RETURN(*out, Scalar(n, path));
+    for (const auto& a : allowed) {
+      if (*out == a) return absl::OkStatus();
+    }
+    std::string list;
+    for (const auto& a : allowed) absl::StrAppend(&list, list.empty() ? "" : ", ", a);
+    return MapReader::Error(path, absl::StrCat("expected one of ", list, "; got ", *out));
+  };
+}
+
+MapReader::Handler SeverityField(Severity* out) {
+  return [=](const YAML::Node& n, const std::string& path) -> absl::Status {
+    KAUDIT_ASSIGN_OR_RETURN(std::string s, Scalar(n, path));
+    auto sev = ParseSeverity(s);
+    if (!sev)
+      return MapReader::Error(
+          path, absl::StrCat("expected info, low, medium, high or critical, got ", s));
+    *out = *sev;
+    return absl::OkStatus();
+  };
+}
+
+MapReader::Handler ListField(std::vector<std::string>* out) {
+  return [=](const YAML::Node& n, const std::string& path) -> absl::Status {
+    if (n.IsNull()) return absl::OkStatus();
+    if (!n.IsSequence()) return MapReader::Error(path, "expected a list");
+    for (size_t i = 0; i < n.size(); ++i) {
+      KAUDIT_ASSIGN_OR_RETURN(std::string v, Scalar(n[i], absl::StrCat(path, "[", i, "]")));
+      out->push_back(v);
+    }
+    return absl::OkStatus();
+  };
+}
+
+absl::Status ReadSink(const YAML::Node& n, const std::string& path, SinkConfig& sc) {
+  KAUDIT_RETURN_IF_ERROR(MapReader(n, path).Read({
+      {"name", StringField(&sc.name)},
+      {"type", OneOf(&sc.type, {"stdout", "file", "http"})},
+      {"format", OneOf(&sc.format, {"auto", "json", "text", "falco", "ecs", "hec"})},
+      {"min_severity", SeverityField(&sc.min_severity)},
+      {"detectors", ListField(&sc.detectors)},
+      {"path", StringField(&sc.path)},
+      {"max_bytes", SizeField(&sc.max_bytes, 0, 1ull << 40)},
+      {"max_files", SizeField(&sc.max_files, 0, 1000)},
+      {"kind", OneOf(&sc.kind, {"webhook", "splunk_hec", "elasticsearch"})},
+      {"url", StringField(&sc.url)},
+      {"headers",
+       [&](const YAML::Node& h, const std::string& hp) -> absl::Status {
+         if (!h.IsMap())
+           return MapReader::Error(hp, "expected a mapping of header names to values");
+         for (const auto& kv : h) {
+           std::string k = kv.first.as<std::string>();
+           KAUDIT_ASSIGN_OR_RETURN(sc.headers[k], Scalar(kv.second, absl::StrCat(hp, ".", k)));
+         }
+         return absl::OkStatus();
+       }},
+      {"token", StringField(&sc.token)},
+      {"token_file", StringField(&sc.token_file)},
+      {"index", StringField(&sc.index)},
+      {"ca_file", StringField(&sc.ca_file)},
+      {"insecure_skip_verify", BoolField(&sc.insecure_skip_verify)},
+      {"one_alert_per_request", BoolField(&sc.one_alert_per_request)},
+      {"batch_max", SizeField(&sc.batch_max, 1, 100000)},
+      {"queue_max", SizeField(&sc.queue_max, 1, 100000000)},
+      {"timeout", DurationField(&sc.timeout)},
+      {"flush_interval", DurationField(&sc.flush_interval)},
+      {"retry_initial", DurationField(&sc.retry_initial)},
+      {"retry_max", DurationField(&sc.retry_max)},
+      {"flush_timeout", DurationField(&sc.flush_timeout)},
+  }));
+  if (sc.type.empty()) return MapReader::Error(path + ".type", "required (stdout, file or http)");
+  if (sc.type == "file" && sc.path.empty())
+    return MapReader::Error(path + ".path", "required for a file sink");
+  if (sc.type == "http" && sc.url.empty())
+    return MapReader::Error(path + ".url", "required for an http sink");
+  if (sc.type == "http" && sc.url.rfind("http://", 0) != 0 && sc.url.rfind("https://", 0) != 0) {
+    return MapReader::Error(path + ".url",
+                            absl::StrCat("expected http(s)://host[:port]/path, got ", sc.url));
+  }
+  if (sc.kind == "elasticsearch" && n["format"].IsDefined() && sc.format != "ecs") {
+    return MapReader::Error(path + ".format", "an elasticsearch sink writes ecs documents");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
   Config c;
   MapReader top(root, "");
@@ -170,10 +270,10 @@ absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
              {"format",
               [&](const YAML::Node& v, const std::string& vp) -> absl::Status {
                 KAUDIT_ASSIGN_OR_RETURN(c.output.format, Scalar(v, vp));
-                if (c.output.format != "auto" && c.output.format != "json" &&
-                    c.output.format != "text") {
+                if (!ParseAlertFormatName(c.output.format)) {
                   return MapReader::Error(
-                      vp, absl::StrCat("expected auto, json or text, got ", c.output.format));
+                      vp, absl::StrCat("expected auto, json, text, falco, ecs or hec, got ",
+                                       c.output.format));
                 }
                 return absl::OkStatus();
               }},
@@ -190,6 +290,18 @@ absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
                 return absl::OkStatus();
               }},
          });
+       }},
+      {"sinks",
+       [&](const YAML::Node& n, const std::string& p) -> absl::Status {
+         if (n.IsNull()) return absl::OkStatus();
+         if (!n.IsSequence()) return MapReader::Error(p, "expected a list of sinks");
+         for (size_t i = 0; i < n.size(); ++i) {
+           SinkConfig sc;
+           KAUDIT_RETURN_IF_ERROR(ReadSink(n[i], absl::StrCat(p, "[", i, "]"), sc));
+           if (sc.name.empty()) sc.name = absl::StrCat(sc.type, "-", i);
+           c.sinks.push_back(std::move(sc));
+         }
+         return absl::OkStatus();
        }},
       {"detectors",
        [&](const YAML::Node& n, const std::string& p) -> absl::Status {

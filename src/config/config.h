@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -33,11 +34,42 @@ struct OutputConfig {
   Severity min_severity = Severity::kInfo;  // output.min_severity
 };
 
+// One alert destination (sinks: [...]). Every sink has its own queue, batching and retries.
+struct SinkConfig {
+  std::string name;             // sinks[i].name (default: type and index)
+  std::string type;             // stdout | file | http
+  std::string format = "json";  // json | text | falco | ecs | hec (auto for stdout)
+  Severity min_severity = Severity::kInfo;
+  std::vector<std::string> detectors;  // only these detector ids (empty = all)
+  // file
+  std::string path;
+  uint64_t max_bytes = 0;  // rotate at this size (0 = never)
+  uint64_t max_files = 5;
+  // http
+  std::string kind = "webhook";  // webhook | splunk_hec | elasticsearch
+  std::string url;
+  std::map<std::string, std::string> headers;
+  std::string token;  // HEC token or bearer token (prefer token_file)
+  std::string token_file;
+  std::string index;  // Elasticsearch / Splunk index
+  std::string ca_file;
+  bool insecure_skip_verify = false;
+  bool one_alert_per_request = false;  // e.g. for falcosidekick
+  uint64_t batch_max = 100;
+  uint64_t queue_max = 100000;
+  absl::Duration timeout = absl::Seconds(10);
+  absl::Duration flush_interval = absl::Milliseconds(200);
+  absl::Duration retry_initial = absl::Milliseconds(200);
+  absl::Duration retry_max = absl::Seconds(30);
+  absl::Duration flush_timeout = absl::Seconds(30);
+};
+
 struct Config {
   std::string cluster_name;  // cluster_name
   InputConfig input;
   EngineConfig engine;
   OutputConfig output;
+  std::vector<SinkConfig> sinks;  // more destinations besides `output`
   // detectors.<id>.<key>: per-detector tunables, validated when detectors are built.
   std::map<std::string, DetectorParams, std::less<>> detectors;
 };

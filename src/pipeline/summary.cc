@@ -61,6 +61,16 @@ std::string RunSummary::ToText() const {
     if (d.state_evictions) absl::StrAppend(&s, "  [", d.state_evictions, " state evictions]");
     s.push_back('\n');
   }
+  for (const auto& k : sinks) {
+    absl::StrAppend(&s, "  sink ", k.name, ": ", k.sent, " sent");
+    if (k.filtered) absl::StrAppend(&s, ", ", k.filtered, " filtered");
+    if (k.retries) absl::StrAppend(&s, ", ", k.retries, " failed attempts retried");
+    if (k.dropped()) {
+      absl::StrAppend(&s, ", ", k.dropped(), " DROPPED (", k.dropped_queue_full, " buffer full, ",
+                      k.dropped_shutdown, " undelivered at exit)");
+    }
+    s.push_back('\n');
+  }
   return s;
 }
 
@@ -102,6 +112,19 @@ std::string RunSummary::ToJson() const {
     w.Field("not_judged", static_cast<int64_t>(d.not_judged));
     w.Field("state_entries", static_cast<int64_t>(d.state_entries));
     w.Field("state_evictions", static_cast<int64_t>(d.state_evictions));
+    w.EndObject();
+  }
+  w.EndObject();
+  w.Key("sinks").BeginObject();
+  for (const auto& k : sinks) {
+    w.Key(k.name).BeginObject();
+    w.Field("accepted", static_cast<int64_t>(k.accepted));
+    w.Field("filtered", static_cast<int64_t>(k.filtered));
+    w.Field("sent", static_cast<int64_t>(k.sent));
+    w.Field("batches", static_cast<int64_t>(k.batches));
+    w.Field("retries", static_cast<int64_t>(k.retries));
+    w.Field("dropped_queue_full", static_cast<int64_t>(k.dropped_queue_full));
+    w.Field("dropped_shutdown", static_cast<int64_t>(k.dropped_shutdown));
     w.EndObject();
   }
   w.EndObject();

@@ -7,6 +7,7 @@
 
 #include "src/engine/alert.h"
 #include "src/parse/event_reader.h"
+#include "src/sinks/queued_sink.h"
 
 namespace kaudit {
 
@@ -34,6 +35,7 @@ struct RunSummary {
   uint64_t dead_letters = 0;
   double seconds = 0;
   std::vector<DetectorSummary> detectors;
+  std::vector<SinkStats> sinks;
 
   std::string ToText() const;
   std::string ToJson() const;

@@ -61,7 +61,7 @@ TEST(ConfigTest, ErrorsNameTheKeyPath) {
             "test.yaml: input.max_event_bytes: invalid size 'lots' (use e.g. 1048576, 64KiB, "
             "16MiB, 1GiB)");
   EXPECT_EQ(Err("output: {format: xml}"),
-            "test.yaml: output.format: expected auto, json or text, got xml");
+            "test.yaml: output.format: expected auto, json, text, falco, ecs or hec, got xml");
   EXPECT_EQ(Err("detectors: {no_such_detector: {}}"),
             "detectors.no_such_detector: unknown detector (`kaudit detectors` lists them)");
   EXPECT_EQ(Err("detectors: {secret_enumeration: {thresold: 3}}"),

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "src/engine/alert.h"
+#include "src/sinks/sink.h"
+
+namespace kaudit {
+
+// Delivers one batch to a destination (formatting included). Called from one worker thread.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  [[nodiscard]] virtual absl::Status Deliver(std::span<const Alert> batch) = 0;
+};
+
+struct QueuedSinkOptions {
+  std::string name;                         // for logs, metrics, the summary
+  Severity min_severity = Severity::kInfo;  // alerts below are not sent (counted as filtered)
+  std::set<std::string> detectors;          // only these detectors (empty = all)
+  size_t queue_max = 100000;                // alerts buffered while the destination is slow or down
+  bool block_when_full = false;             // local sinks wait; network sinks drop the oldest
+  size_t batch_max = 100;
+  absl::Duration flush_interval = absl::Milliseconds(200);
+  absl::Duration retry_initial = absl::Milliseconds(200);
+  absl::Duration retry_max = absl::Seconds(30);
+  absl::Duration flush_timeout = absl::Seconds(30);  // how long Flush() waits at shutdown
+};
+
+struct SinkStats {
+  std::string name;
+  uint64_t accepted = 0;  // alerts queued
+  uint64_t filtered = 0;  // below min_severity or not in the detector filter
+  uint64_t sent = 0;      // alerts delivered
+  uint64_t batches = 0;   // successful deliveries
+  uint64_t retries = 0;   // failed delivery attempts that were retried
+  uint64_t dropped_queue_full = 0;
+  uint64_t dropped_shutdown = 0;  // still queued when Flush() gave up
+  uint64_t queue_depth = 0;
+  uint64_t dropped() const { return dropped_queue_full + dropped_shutdown; }
+};
+
+// A sink with its own bounded queue and worker thread: it batches, retries failed deliveries
+// with exponential backoff and jitter for as long as its buffer holds, and counts everything
+// it had to drop. A slow or failing destination never blocks the others.
+class QueuedSink final : public AlertSink {
+ public:
+  QueuedSink(QueuedSinkOptions options, std::unique_ptr<Transport> transport);
+  ~QueuedSink() override;
+
+  absl::Status Send(std::span<const Alert> alerts) override;
+  // Waits until everything queued was delivered or flush_timeout passed (the rest is dropped
+  // and counted; the status then says how many).
+  absl::Status Flush() override;
+  SinkStats stats() const;
+  const QueuedSinkOptions& options() const { return opts_; }
+
+ private:
+  void Run();
+  bool Wanted(const Alert& a) const;
+
+  QueuedSinkOptions opts_;
+  std::unique_ptr<Transport> transport_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;       // work arrived / stop
+  std::condition_variable drained_;  // queue emptied / space freed
+  std::deque<Alert> queue_;
+  size_t in_flight_ = 0;
+  bool stop_ = false;
+  bool flushing_ = false;
+  SinkStats stats_;
+  std::thread worker_;
+};
+
+// Fans alerts out to several sinks.
+class SinkSet final : public AlertSink {
+ public:
+  void Add(std::unique_ptr<QueuedSink> sink) { sinks_.push_back(std::move(sink)); }
+  absl::Status Send(std::span<const Alert> alerts) override;
+  absl::Status Flush() override;
+  std::vector<SinkStats> stats() const;
+  size_t size() const { return sinks_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<QueuedSink>> sinks_;
+};
+
+}  // namespace kaudit

@@ -1,0 +1,122 @@
+#include "src/sinks/queued_sink.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "src/sinks/alert_format.h"
+
+namespace kaudit {
+namespace {
+
+// A destination that fails while `down` is set and records what it got.
+class FakeTransport final : public Transport {
+ public:
+  absl::Status Deliver(std::span<const Alert> batch) override {
+    std::lock_guard<std::mutex> l(mu);
+    ++attempts;
+    if (down) return absl::UnavailableError("down");
+    for (const auto& a : batch) got.push_back(a.name);
+    return absl::OkStatus();
+  }
+  std::mutex mu;
+  std::atomic<bool> down{false};
+  int attempts = 0;
+  std::vector<std::string> got;
+};
+
+Alert A(std::string name, Severity s = Severity::kHigh, std::string det = "d") {
+  Alert a;
+  a.name = std::move(name);
+  a.severity = s;
+  a.detector_id = std::move(det);
+  return a;
+}
+
+QueuedSinkOptions Fast() {
+  QueuedSinkOptions o;
+  o.name = "t";
+  o.flush_interval = absl::Milliseconds(5);
+  o.retry_initial = absl::Milliseconds(5);
+  o.retry_max = absl::Milliseconds(20);
+  o.flush_timeout = absl::Seconds(5);
+  return o;
+}
+
+TEST(QueuedSinkTest, DeliversInOrderAndFilters) {
+  auto t = std::make_unique<FakeTransport>();
+  FakeTransport* ft = t.get();
+  QueuedSinkOptions o = Fast();
+  o.min_severity = Severity::kMedium;
+  o.detectors = {"d"};
+  QueuedSink s(o, std::move(t));
+  std::vector<Alert> in = {A("1"), A("2", Severity::kLow), A("3", Severity::kHigh, "other"),
+                           A("4")};
+  ASSERT_TRUE(s.Send(in).ok());
+  ASSERT_TRUE(s.Flush().ok());
+  EXPECT_EQ(ft->got, (std::vector<std::string>{"1", "4"}));
+  SinkStats st = s.stats();
+  EXPECT_EQ(st.accepted, 2u);
+  EXPECT_EQ(st.filtered, 2u);
+  EXPECT_EQ(st.sent, 2u);
+}
+
+TEST(QueuedSinkTest, RetriesUntilTheDestinationComesBack) {
+  auto t = std::make_unique<FakeTransport>();
+  FakeTransport* ft = t.get();
+  ft->down = true;
+  QueuedSink s(Fast(), std::move(t));
+  std::vector<Alert> in = {A("1"), A("2"), A("3")};
+  ASSERT_TRUE(s.Send(in).ok());
+  while (s.stats().retries < 3) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ft->down = false;
+  ASSERT_TRUE(s.Flush().ok());
+  EXPECT_EQ(ft->got, (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_GE(s.stats().retries, 3u);
+  EXPECT_EQ(s.stats().dropped(), 0u);
+}
+
+TEST(QueuedSinkTest, AFullBufferDropsTheOldestAndCountsIt) {
+  auto t = std::make_unique<FakeTransport>();
+  FakeTransport* ft = t.get();
+  ft->down = true;
+  QueuedSinkOptions o = Fast();
+  o.queue_max = 10;
+  o.batch_max = 5;
+  QueuedSink s(o, std::move(t));
+  std::vector<Alert> in;
+  for (int i = 0; i < 25; ++i) in.push_back(A(std::to_string(i)));
+  ASSERT_TRUE(s.Send(in).ok());
+  ft->down = false;
+  ASSERT_TRUE(s.Flush().ok());
+  SinkStats st = s.stats();
+  EXPECT_EQ(st.dropped_queue_full + st.sent, 25u);
+  EXPECT_GE(st.dropped_queue_full, 10u);
+  ASSERT_FALSE(ft->got.empty());
+  EXPECT_EQ(ft->got.back(), "24");  // the newest survive
+}
+
+TEST(QueuedSinkTest, FlushGivesUpAfterItsTimeoutAndCountsTheRest) {
+  auto t = std::make_unique<FakeTransport>();
+  t->down = true;
+  QueuedSinkOptions o = Fast();
+  o.flush_timeout = absl::Milliseconds(100);
+  QueuedSink s(o, std::move(t));
+  std::vector<Alert> in = {A("1"), A("2")};
+  ASSERT_TRUE(s.Send(in).ok());
+  absl::Status st = s.Flush();
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(std::string(st.message()).find("not delivered"), std::string::npos);
+  EXPECT_GE(s.stats().dropped_shutdown + s.stats().queue_depth, 1u);
+}
+
+TEST(AlertFormatTest, FalcoPriorities) {
+  EXPECT_EQ(FalcoPriority(Severity::kCritical), "Critical");
+  EXPECT_EQ(FalcoPriority(Severity::kMedium), "Warning");
+  EXPECT_EQ(ParseAlertFormat("ecs"), AlertFormat::kEcs);
+  EXPECT_FALSE(ParseAlertFormat("xml").has_value());
+}
+
+}  // namespace
+}  // namespace kaudit
