@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@
 #include "src/parse/event_reader.h"
 #include "src/pipeline/replay.h"
 #include "src/pipeline/sinks_from_config.h"
+#include "src/telemetry/metrics.h"
+#include "src/telemetry/status_server.h"
 
 #ifndef KAUDIT_VERSION
 #define KAUDIT_VERSION "dev"
@@ -53,6 +56,8 @@ struct ReplayFlags {
   std::string summary_file;
   std::string dead_letter;
   std::string max_event_bytes;
+  std::string metrics_addr;
+  std::string metrics_linger;
   bool progress = false, no_progress = false, quiet = false;
 };
 
@@ -97,11 +102,50 @@ int RunReplay(const ReplayFlags& f) {
   opts.progress = !f.no_progress && (f.progress || isatty(STDERR_FILENO));
   auto sinks = BuildSinks(config, isatty(STDOUT_FILENO));
   if (!sinks.ok()) return Fatal(sinks.status());
+
+  // /metrics, /healthz, /readyz on their own port, rendered from the latest snapshot.
+  std::mutex snapshot_mu;
+  RunSummary snapshot;
+  bool finished = false;
+  std::unique_ptr<StatusServer> status;
+  absl::Duration linger = absl::ZeroDuration();
+  if (!f.metrics_linger.empty()) {
+    auto d = ParseDurationString(f.metrics_linger);
+    if (!d.ok())
+      return Fatal(
+          absl::InvalidArgumentError(absl::StrCat("--metrics-linger: ", d.status().message())));
+    linger = *d;
+  }
+  if (!f.metrics_addr.empty()) {
+    ProcessInfo info{KAUDIT_VERSION, ParserInfo(), "replay"};
+    SinkSet* set = sinks->get();
+    auto server = StatusServer::Start(f.metrics_addr, [&, info, set] {
+      std::lock_guard<std::mutex> l(snapshot_mu);
+      RunSummary copy = snapshot;
+      copy.sinks = set->stats();
+      return RenderMetrics(copy, info, finished);
+    });
+    if (!server.ok()) return Fatal(server.status());
+    status = std::move(*server);
+    status->SetReady(true);
+    LogLine("info",
+            absl::StrCat("metrics on http://", f.metrics_addr.substr(0, f.metrics_addr.rfind(':')),
+                         ":", status->port(), "/metrics"));
+    opts.on_snapshot = [&](const RunSummary& s) {
+      std::lock_guard<std::mutex> l(snapshot_mu);
+      snapshot = s;
+    };
+  }
   auto replayer = Replayer::Create(config, sinks->get(), Context{&clock});
   if (!replayer.ok()) return Fatal(replayer.status());
   auto summary = (*replayer)->Run(opts);
   if (!summary.ok()) return Fatal(summary.status());
   summary->sinks = (*sinks)->stats();
+  {
+    std::lock_guard<std::mutex> l(snapshot_mu);
+    snapshot = *summary;
+    finished = true;
+  }
   if (!f.quiet) std::fputs(summary->ToText().c_str(), stderr);
   if (!f.summary_file.empty()) {
     FILE* out = std::fopen(f.summary_file.c_str(), "we");
@@ -112,6 +156,11 @@ int RunReplay(const ReplayFlags& f) {
     json.push_back('\n');
     std::fwrite(json.data(), 1, json.size(), out);
     std::fclose(out);
+  }
+  if (status && linger > absl::ZeroDuration()) {
+    LogLine("info",
+            absl::StrCat("replay finished; serving metrics for ", absl::FormatDuration(linger)));
+    absl::SleepFor(linger);
   }
   return kExitOk;
 }
@@ -196,6 +245,11 @@ int Main(int argc, char** argv) {
                      "Append rejected input documents (with file:line and reason) to this file");
   replay->add_option("--max-event-bytes", rf.max_event_bytes,
                      "Skip (and count) events larger than this (e.g. 16MiB)");
+  replay->add_option("--metrics-addr", rf.metrics_addr,
+                     "Serve /metrics, /healthz and /readyz on host:port while replaying");
+  replay->add_option(
+      "--metrics-linger", rf.metrics_linger,
+      "Keep serving metrics this long after the replay (e.g. 30s), for a last scrape");
   replay->add_flag("--progress", rf.progress,
                    "Show a progress bar on stderr (default on a terminal)");
   replay->add_flag("--no-progress", rf.no_progress, "Never show a progress bar");

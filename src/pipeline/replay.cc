@@ -96,6 +96,8 @@ class Replayer::Impl final : public EventHandler {
   }
 
  private:
+  RunSummary Snapshot(const ReaderStats& stats, absl::Time start) const;
+
   void Deliver() {
     // Alerts below the output threshold are counted, not written.
     size_t kept = 0;
@@ -156,10 +158,15 @@ absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
   }
   std::unique_ptr<Progress> progress;
   uint64_t done_before = 0;
-  if (opts.progress) {
-    progress = std::make_unique<Progress>(ctx_.clock, total_bytes);
+  if (opts.progress) progress = std::make_unique<Progress>(ctx_.clock, total_bytes);
+  absl::Time last_snapshot = start;
+  if (progress || opts.on_snapshot) {
     reader.set_progress([&](const ByteSource& s) {
-      progress->Update(done_before + s.consumed_bytes(), reader.stats().events);
+      if (progress) progress->Update(done_before + s.consumed_bytes(), reader.stats().events);
+      if (opts.on_snapshot && ctx_.clock->Now() - last_snapshot >= absl::Milliseconds(250)) {
+        last_snapshot = ctx_.clock->Now();
+        opts.on_snapshot(Snapshot(reader.stats(), start));
+      }
     });
   }
   for (auto& src : sources) {
@@ -179,10 +186,25 @@ absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
     progress->Done();
   }
 
-  summary_.reader = reader.stats();
-  summary_.duplicates = dispatcher_.stats().duplicates;
-  summary_.dead_letters = dead_letter_ ? dead_letter_->written() : 0;
-  summary_.seconds = absl::ToDoubleSeconds(ctx_.clock->Now() - start);
+  RunSummary out = Snapshot(reader.stats(), start);
+  for (const auto& ds : out.detectors) {
+    if (ds.not_judged > 0) {
+      LogLine("warning",
+              absl::StrCat(ds.id, ": ", ds.not_judged,
+                           " events could not be judged because they carry no request or "
+                           "response object (audit level Metadata); raise the audit policy to "
+                           "Request for these resources"));
+    }
+  }
+  return out;
+}
+
+RunSummary Replayer::Impl::Snapshot(const ReaderStats& stats, absl::Time start) const {
+  RunSummary out = summary_;
+  out.reader = stats;
+  out.duplicates = dispatcher_.stats().duplicates;
+  out.dead_letters = dead_letter_ ? dead_letter_->written() : 0;
+  out.seconds = absl::ToDoubleSeconds(ctx_.clock->Now() - start);
   for (size_t i = 0; i < dispatcher_.num_detectors(); ++i) {
     const Detector& d = dispatcher_.detector(i);
     const DetectorCounters& c = dispatcher_.counters(i);
@@ -194,16 +216,9 @@ absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
     ds.not_judged = d.events_not_judged();
     ds.state_entries = d.state_entries();
     ds.state_evictions = d.state_evictions();
-    if (ds.not_judged > 0) {
-      LogLine("warning",
-              absl::StrCat(ds.id, ": ", ds.not_judged,
-                           " events could not be judged because they carry no request or "
-                           "response object (audit level Metadata); raise the audit policy to "
-                           "Request for these resources"));
-    }
-    summary_.detectors.push_back(std::move(ds));
+    out.detectors.push_back(std::move(ds));
   }
-  return summary_;
+  return out;
 }
 
 Replayer::Replayer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,8 @@ struct ReplayOptions {
   std::optional<absl::Time> since;  // events with stageTimestamp before this are skipped
   std::optional<absl::Time> until;  // ... and at or after this
   bool progress = false;            // progress bar on stderr
+  // Called with the counters so far, at most 4 times a second while reading (for /metrics).
+  std::function<void(const RunSummary&)> on_snapshot;
 };
 
 // Forensic replay: reads inputs in time order through the parser, runs every enabled detector
