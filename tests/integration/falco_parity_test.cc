@@ -25,7 +25,8 @@ using testing::SourcePath;
 std::map<std::string, std::string> ParityMapping() {
   std::string readme = ReadFile(SourcePath("detectors/README.md"));
   size_t start = readme.find("## Falco parity");
-  size_t end = readme.find("\n## ", start + 1);
+  // The mapping table ends where the exceptions table (or the next section) begins.
+  size_t end = std::min(readme.find("\n### ", start + 1), readme.find("\n## ", start + 1));
   std::map<std::string, std::string> out;
   std::set<std::string> ids;
   for (const auto& e : DetectorTable()) ids.insert(std::string(e.id));
