@@ -21,6 +21,7 @@ class AllowPrivilegeEscalation final : public PodSpecDetector {
     info_.mitre = {"T1548", "T1611"};
     info_.catalog_ids = {"C59"};
     why_ = "setuid binaries inside it can gain privileges (restricted profile gap)";
+    needs_whole_object_ = true;
   }
 
  protected:

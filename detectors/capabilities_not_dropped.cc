@@ -25,6 +25,7 @@ class CapabilitiesNotDropped final : public PodSpecDetector {
     info_.mitre = {"T1611", "T1068"};
     info_.catalog_ids = {"C60"};
     why_ = "it keeps more Linux capabilities than it needs (restricted profile gap)";
+    needs_whole_object_ = true;
   }
 
  protected:

@@ -21,6 +21,7 @@ class ContainerWithoutLimits final : public PodSpecDetector {
     info_.mitre = {"T1496", "T1499"};
     info_.catalog_ids = {"C59"};
     why_ = "it can use all of its node's CPU and memory (hardening gap)";
+    needs_whole_object_ = true;
   }
 
  protected:

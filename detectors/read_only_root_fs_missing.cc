@@ -20,6 +20,7 @@ class ReadOnlyRootFsMissing final : public PodSpecDetector {
     info_.mitre = {"T1610"};
     info_.catalog_ids = {"C59"};
     why_ = "an intruder can write tools and change binaries in it (hardening gap)";
+    needs_whole_object_ = true;
   }
 
  protected:

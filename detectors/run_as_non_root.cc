@@ -21,6 +21,7 @@ class RunAsNonRoot final : public PodSpecDetector {
     info_.mitre = {"T1611", "T1548"};
     info_.catalog_ids = {"C59"};
     why_ = "it may run as root (restricted profile gap)";
+    needs_whole_object_ = true;
   }
 
  protected:

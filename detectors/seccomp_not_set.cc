@@ -23,6 +23,7 @@ class SeccompNotSet final : public PodSpecDetector {
     info_.mitre = {"T1611"};
     info_.catalog_ids = {"C59"};
     why_ = "no seccomp filter narrows its system calls (restricted profile gap)";
+    needs_whole_object_ = true;
   }
 
  protected:

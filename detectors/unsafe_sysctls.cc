@@ -2,7 +2,8 @@
 // the safe set (kernel.shm_rmid_forced, net.ipv4.ip_local_port_range,
 // net.ipv4.ip_unprivileged_port_start, net.ipv4.tcp_syncookies, net.ipv4.ping_group_range,
 // net.ipv4.ip_local_reserved_ports, net.ipv4.tcp_keepalive_time, net.ipv4.tcp_fin_timeout,
-// net.ipv4.tcp_keepalive_intvl, net.ipv4.tcp_keepalive_probes). One alert per sysctl.
+// net.ipv4.tcp_keepalive_intvl, net.ipv4.tcp_keepalive_probes, and since v1.32
+// net.ipv4.tcp_rmem, net.ipv4.tcp_wmem). One alert per sysctl.
 #include <algorithm>
 #include <memory>
 
@@ -54,7 +55,8 @@ absl::StatusOr<std::unique_ptr<Detector>> NewUnsafeSysctls(DetectorParams& p) {
                               "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
                               "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
                               "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
-                              "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"}));
+                              "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
+                              "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"}));
   return std::make_unique<UnsafeSysctls>(std::move(safe));
 }
 

@@ -18,7 +18,17 @@ PodSpecDetector::PodSpecDetector() {
 void PodSpecDetector::OnEvent(const AuditEvent& e, AlertEmitter& out) {
   if (!e.first_outcome || !IsPodSpecWrite(e)) return;
   bool not_visible = false;
-  const PodSpecView* spec = WrittenPodSpec(e, &not_visible);
+  const PodSpecView* spec = nullptr;
+  if (needs_whole_object_ && e.verb == Verb::kPatch && e.object.subresource.empty()) {
+    const bool json_patch = !e.request_object.empty() && e.request_object.front() == '[';
+    if (!e.request_object.empty() && !json_patch && e.RequestPodSpec() == nullptr) {
+      return;  // a merge patch that did not touch the pod spec (labels, annotations, ...)
+    }
+    spec = e.ResponsePodSpec();
+    not_visible = e.response_object.empty();
+  } else {
+    spec = WrittenPodSpec(e, &not_visible);
+  }
   if (spec == nullptr) {
     if (not_visible) ++not_judged_;
     return;

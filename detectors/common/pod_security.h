@@ -43,6 +43,10 @@ class PodSpecDetector : public Detector {
 
   DetectorInfo info_;
   std::string why_;  // why it matters, ends the message: "it shares the node's network"
+  // For controls violated by a field's absence (restricted profile, hardening): a patch's
+  // body shows only what it changes, so patches are judged on the responseObject (the whole
+  // object after the patch) and counted as not judged when the audit level omits it.
+  bool needs_whole_object_ = false;
 
  private:
   uint64_t not_judged_ = 0;
