@@ -14,11 +14,11 @@
 namespace kaudit {
 namespace {
 
-class ControllerServiceAccountPod final : public PodSpecDetector {
+class ControllerServiceAccount final : public PodSpecDetector {
  public:
-  ControllerServiceAccountPod(std::vector<std::string> namespaces, std::vector<std::string> ignore)
+  ControllerServiceAccount(std::vector<std::string> namespaces, std::vector<std::string> ignore)
       : namespaces_(std::move(namespaces)), ignore_(std::move(ignore)) {
-    info_.id = "controller_service_account_pod";
+    info_.id = "controller_service_account";
     info_.title = "Controller service account assigned to a pod";
     info_.description =
         "A pod or workload in kube-system was written to run as a controller's service account "
@@ -49,11 +49,11 @@ class ControllerServiceAccountPod final : public PodSpecDetector {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Detector>> NewControllerServiceAccountPod(DetectorParams& p) {
+absl::StatusOr<std::unique_ptr<Detector>> NewControllerServiceAccount(DetectorParams& p) {
   KAUDIT_ASSIGN_OR_RETURN(std::vector<std::string> namespaces,
                           p.List("namespaces", {"kube-system"}));
   KAUDIT_ASSIGN_OR_RETURN(std::vector<std::string> ignore, p.List("ignore_service_accounts", {}));
-  return std::make_unique<ControllerServiceAccountPod>(std::move(namespaces), std::move(ignore));
+  return std::make_unique<ControllerServiceAccount>(std::move(namespaces), std::move(ignore));
 }
 
 }  // namespace kaudit
