@@ -59,6 +59,7 @@ struct PodSpecView {
   bool host_users_false = false;  // hostUsers: false
   std::string_view service_account_name;
   std::string_view node_name;
+  std::string_view os_name;  // spec.os.name ("linux", "windows"; empty when unset)
   SecurityContextView pod_security_context;
   std::vector<ContainerView> containers;  // containers, initContainers, ephemeralContainers
   std::vector<VolumeView> volumes;

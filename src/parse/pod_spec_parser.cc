@@ -334,6 +334,15 @@ bool ReadSpec(Val v, PodSpecView& spec, int depth) {
       case 'n':
         if (KeyIs(k, "nodeName")) ReadString(fv, spec.node_name);
         break;
+      case 'o':
+        if (KeyIs(k, "os")) {
+          od::object os;
+          if (fv.get_object().get(os)) break;
+          for (auto of : os) {
+            if (KeyOf(of) == "name") ReadString(of.value(), spec.os_name);
+          }
+        }
+        break;
       case 't':
         if (KeyIs(k, "template")) found |= ReadTemplate(fv, spec, depth + 1);
         break;
@@ -362,6 +371,7 @@ PodSpecParser::~PodSpecParser() = default;
 const PodSpecView* PodSpecParser::Parse(std::string_view json, size_t capacity) {
   PodSpecView& spec = impl_->spec;
   spec.Clear();
+  spec.os_name = {};  // PodSpecView::Clear (src/event) predates os_name
   if (json.empty() || capacity < json.size() + simdjson::SIMDJSON_PADDING) return nullptr;
   od::document doc;
   if (impl_->parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity))

@@ -82,6 +82,17 @@ TEST(PodSpecParserTest, FindsPodTemplatesOfWorkloads) {
   EXPECT_EQ(cron->containers[0].kind, ContainerKind::kInit);
 }
 
+TEST(PodSpecParserTest, ReadsOsNameAndClearsItBetweenParses) {
+  PodSpecParser p;
+  const PodSpecView* win = p.ParseCopy(
+      R"({"kind":"Pod","spec":{"os":{"name":"windows"},"containers":[{"name":"a","image":"x"}]}})");
+  ASSERT_NE(win, nullptr);
+  EXPECT_EQ(win->os_name, "windows");
+  const PodSpecView* lin = p.ParseCopy(R"({"kind":"Pod","spec":{"containers":[{"name":"a"}]}})");
+  ASSERT_NE(lin, nullptr);
+  EXPECT_EQ(lin->os_name, "");
+}
+
 TEST(PodSpecParserTest, ObjectsWithoutPodSpecsAndBadJson) {
   PodSpecParser p;
   EXPECT_EQ(p.ParseCopy(R"({"kind":"Namespace","metadata":{"name":"foo"},"spec":{}})"), nullptr);
