@@ -10,7 +10,6 @@ using testing::RunDetector;
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-
 constexpr char kId[] = "disallowed_user";
 
 TEST(DisallowedUserTest, LowSeverityAndConfigurableList) {

@@ -10,7 +10,6 @@ using testing::RunDetector;
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-
 constexpr char kId[] = "full_admin_access";
 
 TEST(FullAdminAccessTest, UsersAndGroupsAreConfigurable) {

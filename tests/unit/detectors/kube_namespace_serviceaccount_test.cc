@@ -10,7 +10,6 @@ using testing::RunDetector;
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-
 constexpr char kId[] = "kube_namespace_serviceaccount";
 
 TEST(KubeNamespaceServiceAccountTest, NamespacesAreConfigurable) {

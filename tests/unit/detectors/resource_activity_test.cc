@@ -10,7 +10,6 @@ using testing::RunDetector;
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-
 constexpr char kId[] = "resource_activity";
 
 TEST(ResourceActivityTest, InfoAlertsAndConfigurableResources) {

@@ -10,7 +10,6 @@ using testing::RunDetector;
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-
 constexpr char kId[] = "untrusted_node_join";
 
 TEST(UntrustedNodeJoinTest, SeverityByOutcomeAndAllowList) {
