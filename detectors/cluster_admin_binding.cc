@@ -44,7 +44,16 @@ class ClusterAdminBinding final : public Detector {
       ++not_judged_;
       return;
     }
-    bool privileged_role = ContainsString(roles_, b->role_ref_name);
+    // A merge patch of the subjects carries no roleRef (it is immutable): take it from the
+    // object as stored.
+    std::string_view ref_kind = b->role_ref_kind, ref_name = b->role_ref_name;
+    if (ref_name.empty()) {
+      if (const RoleBindingView* stored = e.ResponseRoleBinding()) {
+        ref_kind = stored->role_ref_kind;
+        ref_name = stored->role_ref_name;
+      }
+    }
+    bool privileged_role = ContainsString(roles_, ref_name);
     std::string masters;
     bool default_sa = false;
     for (const auto& s : b->subjects) {
@@ -55,9 +64,8 @@ class ClusterAdminBinding final : public Detector {
     bool actor_admin = false;
     for (const auto& g : admin_groups_) actor_admin |= e.HasGroup(g);
     Alert a = MakeAlert(info_, e);
-    std::string granted =
-        privileged_role ? absl::StrCat(ToAbsl(b->role_ref_kind), " ", ToAbsl(b->role_ref_name))
-                        : std::string("group system:masters");
+    std::string granted = privileged_role ? absl::StrCat(ToAbsl(ref_kind), " ", ToAbsl(ref_name))
+                                          : std::string("group system:masters");
     if (!actor_admin || (default_sa && privileged_role)) a.severity = Severity::kCritical;
     a.message = absl::StrCat(
         ActorLabel(e), " ", ToAbsl(PastTense(e.verb)), " ", RoleLabel(e), " granting ", granted,

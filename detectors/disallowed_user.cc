@@ -3,7 +3,9 @@
 // users (RE2 patterns; Falco's default list: minikube, minikube-user, kubelet, kops, admin,
 // kube, kube-proxy, kube-apiserver-healthcheck, kubernetes-admin, the VPA and
 // cluster-autoscaler users, cloud-controller-manager, and EKS's eks:* users). Meant for
-// clusters whose human and CI identities are known; low severity, one alert per request.
+// clusters whose human and CI identities are known; low severity. One alert per user per
+// `repeat_window` of event time (default 1h; 0s: every request), remembered for at most
+// `max_users` users (LRU, evictions counted).
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "src/common/status_macros.h"
 #include "src/common/strings.h"
 #include "src/engine/detector.h"
+#include "src/engine/keyed_state.h"
 #include "src/engine/params.h"
 
 namespace kaudit {
@@ -21,7 +24,9 @@ namespace {
 
 class DisallowedUser final : public Detector {
  public:
-  explicit DisallowedUser(std::unique_ptr<PatternSet> allowed) : allowed_(std::move(allowed)) {
+  DisallowedUser(std::unique_ptr<PatternSet> allowed, absl::Duration repeat_window,
+                 int64_t max_users)
+      : allowed_(std::move(allowed)), repeat_window_(repeat_window), last_alert_(max_users) {
     info_.id = "disallowed_user";
     info_.title = "Request by a user outside the allow-list";
     info_.description =
@@ -31,6 +36,7 @@ class DisallowedUser final : public Detector {
     info_.mitre = {"T1078"};
     info_.catalog_ids = {"C07"};
     info_.interest.stages = Interest::OutcomeStages();
+    info_.stateful = repeat_window_ > absl::ZeroDuration();
   }
 
   const DetectorInfo& info() const override { return info_; }
@@ -40,6 +46,12 @@ class DisallowedUser final : public Detector {
     std::string_view user = e.username;
     if (user.empty() || StartsWith(user, "system:")) return;
     if (allowed_ && allowed_->Matches(user)) return;
+    if (repeat_window_ > absl::ZeroDuration()) {
+      bool inserted = false;
+      absl::Time& last = last_alert_.Touch(user, &inserted);
+      if (!inserted && e.stage_timestamp - last < repeat_window_) return;
+      last = e.stage_timestamp;
+    }
     Alert a = MakeAlert(info_, e);
     std::string target = e.has_object_ref
                              ? absl::StrCat(ToAbsl(e.object.resource), " ", ObjectLabel(e))
@@ -50,9 +62,14 @@ class DisallowedUser final : public Detector {
     out.Emit(std::move(a));
   }
 
+  size_t state_entries() const override { return last_alert_.size(); }
+  uint64_t state_evictions() const override { return last_alert_.evictions(); }
+
  private:
   DetectorInfo info_;
   std::unique_ptr<PatternSet> allowed_;
+  absl::Duration repeat_window_;
+  BoundedLruMap<absl::Time> last_alert_;
 };
 
 }  // namespace
@@ -68,7 +85,10 @@ absl::StatusOr<std::unique_ptr<Detector>> NewDisallowedUser(DetectorParams& p) {
   if (!list.empty()) {
     KAUDIT_ASSIGN_OR_RETURN(set, PatternSet::Create(list, p.KeyPath("allowed_users")));
   }
-  return std::make_unique<DisallowedUser>(std::move(set));
+  KAUDIT_ASSIGN_OR_RETURN(auto window, p.Duration("repeat_window", absl::Hours(1),
+                                                  absl::ZeroDuration(), absl::Hours(24 * 7)));
+  KAUDIT_ASSIGN_OR_RETURN(int64_t max_users, p.Int("max_users", 10000, 1, 10000000));
+  return std::make_unique<DisallowedUser>(std::move(set), window, max_users);
 }
 
 }  // namespace kaudit

@@ -82,7 +82,8 @@ const RoleView* WrittenRole(const AuditEvent& e) {
 
 const RoleBindingView* WrittenBinding(const AuditEvent& e) {
   if (const RoleBindingView* b = e.RequestRoleBinding()) return b;
-  return e.ResponseRoleBinding();
+  if (e.request_object.empty()) return e.ResponseRoleBinding();
+  return nullptr;
 }
 
 std::string RoleLabel(const AuditEvent& e) {

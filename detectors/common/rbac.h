@@ -32,7 +32,8 @@ bool IsWrite(Verb v);
 // The role (rules) this request wrote: the request object (object, merge patch or JSON
 // patch), else for creates and updates the response object.
 const RoleView* WrittenRole(const AuditEvent& e);
-// The binding this request wrote: request object, else the response object.
+// The binding this request wrote: the request object, else (no request object, e.g. level
+// Metadata for requests) the response object.
 const RoleBindingView* WrittenBinding(const AuditEvent& e);
 
 // "ClusterRole x" / "Role ns/x" from objectRef.

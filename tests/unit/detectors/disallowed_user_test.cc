@@ -21,5 +21,22 @@ TEST(DisallowedUserTest, LowSeverityAndConfigurableList) {
   EXPECT_TRUE(RunDetectorOnFile(kId, path, {{"allowed_users", "[some-.*]"}}).alerts.empty());
 }
 
+TEST(DisallowedUserTest, OneAlertPerUserPerRepeatWindow) {
+  std::string ev = testing::ReadFile(
+      SourcePath("tests/data/falco/plugins_k8saudit_watch_test__minimal_event.json"));
+  while (!ev.empty() && ev.back() == '\n') ev.pop_back();
+  // The same request three times (distinct auditIDs), 1s apart by stageTimestamp.
+  std::string data;
+  for (int i = 0; i < 3; ++i) {
+    std::string e = ev;
+    e.replace(e.find("\"auditID\":\"test\""), 16, "\"auditID\":\"t" + std::to_string(i) + "\"");
+    e.replace(e.find("00:00:01.000000Z"), 16, "00:00:0" + std::to_string(i + 1) + ".000000Z");
+    data += e + "\n";
+  }
+  EXPECT_EQ(testing::RunDetector(kId, data).alerts.size(), 1u);
+  EXPECT_EQ(testing::RunDetector(kId, data, {{"repeat_window", "0s"}}).alerts.size(), 3u);
+  EXPECT_EQ(testing::RunDetector(kId, data, {{"repeat_window", "1s"}}).alerts.size(), 3u);
+}
+
 }  // namespace
 }  // namespace kaudit
