@@ -158,6 +158,25 @@ TEST(K8sObjectParserTest, RejectsInvalidInputAndFindsNothingInOtherObjects) {
                v->has_ingress);
 }
 
+TEST(K8sObjectParserTest, ToleratesUnexpectedTypes) {
+  K8sObjectParser p;
+  const K8sObjectViews* v = p.ParseCopy(
+      R"({"rules":"x","subjects":[1,{"kind":7,"name":"a"}],"roleRef":[],"data":{"k":1,"s":"v"},)"
+      R"("spec":{"ports":[{"nodePort":"30000"},{"nodePort":30001}],"tls":{}}})");
+  ASSERT_NE(v, nullptr);
+  EXPECT_TRUE(v->has_role);
+  EXPECT_TRUE(v->role.rules.empty());
+  ASSERT_EQ(v->binding.subjects.size(), 1u);
+  EXPECT_EQ(v->binding.subjects[0].name, "a");
+  EXPECT_TRUE(v->binding.subjects[0].kind.empty());
+  ASSERT_EQ(v->config_map.data.size(), 1u);
+  EXPECT_EQ(v->config_map.data[0].first, "s");
+  ASSERT_EQ(v->service.ports.size(), 2u);
+  EXPECT_EQ(v->service.ports[0].node_port, 0);
+  EXPECT_EQ(v->service.ports[1].node_port, 30001);
+  EXPECT_FALSE(v->ingress.has_tls);
+}
+
 class ViewHandler : public EventHandler {
  public:
   void OnEvent(AuditEvent& e) override {
