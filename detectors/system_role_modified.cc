@@ -1,7 +1,9 @@
-// Built-in system role modified or deleted (catalog C79): update, patch or delete of a Role
-// or ClusterRole named system:* (or eks:*), except roles that legitimately change
+// Built-in system role modified or deleted (catalog C79): create, update, patch or delete of
+// a Role or ClusterRole named system:* (or eks:*), except roles that legitimately change
 // (system:coredns, system:managed-certificate-controller by default). Tampering with the
-// bootstrap roles quietly changes what every component is allowed to do.
+// bootstrap roles quietly changes what every component is allowed to do. As in Falco, a
+// create counts (re-creating a deleted system role with other rules); the API server's own
+// bootstrap reconciliation (user system:apiserver) is allow-listed by default.
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,9 +31,11 @@ class SystemRoleModified final : public Detector {
     info_.severity = Severity::kHigh;
     info_.mitre = {"T1098.006", "T1562"};
     info_.catalog_ids = {"C79"};
-    info_.interest.verbs = Interest::Verbs({Verb::kUpdate, Verb::kPatch, Verb::kDelete});
+    info_.interest.verbs =
+        Interest::Verbs({Verb::kCreate, Verb::kUpdate, Verb::kPatch, Verb::kDelete});
     info_.interest.stages = Interest::OutcomeStages();
     info_.interest.resources = {"clusterroles", "roles"};
+    info_.default_allow_users = {"system:apiserver"};
   }
 
   const DetectorInfo& info() const override { return info_; }
