@@ -9,13 +9,17 @@ namespace kaudit {
 
 #define KAUDIT_DETECTOR(id, factory) \
   absl::StatusOr<std::unique_ptr<Detector>> factory(DetectorParams& params);
+#define KAUDIT_DETECTOR_OFF(id, factory) KAUDIT_DETECTOR(id, factory)
 #include "detectors/detector_list.inc"
+#undef KAUDIT_DETECTOR_OFF
 #undef KAUDIT_DETECTOR
 
 namespace {
 constexpr DetectorEntry kTable[] = {
-#define KAUDIT_DETECTOR(id, factory) {#id, &factory},
+#define KAUDIT_DETECTOR(id, factory) {#id, &factory, true},
+#define KAUDIT_DETECTOR_OFF(id, factory) {#id, &factory, false},
 #include "detectors/detector_list.inc"
+#undef KAUDIT_DETECTOR_OFF
 #undef KAUDIT_DETECTOR
 };
 
@@ -70,7 +74,7 @@ absl::StatusOr<std::vector<DetectorSlot>> BuildDetectors(
     auto it = params.find(entry.id);
     DetectorParams empty(absl::StrCat("detectors.", ToAbsl(entry.id)));
     DetectorParams& p = it != params.end() ? it->second : empty;
-    KAUDIT_ASSIGN_OR_RETURN(bool enabled, p.Bool("enabled", true));
+    KAUDIT_ASSIGN_OR_RETURN(bool enabled, p.Bool("enabled", entry.enabled_by_default));
     KAUDIT_ASSIGN_OR_RETURN(DetectorSlot slot, BuildOne(entry, p));
     if (enabled) slots.push_back(std::move(slot));
   }

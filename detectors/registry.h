@@ -20,6 +20,7 @@ using DetectorFactory = absl::StatusOr<std::unique_ptr<Detector>> (*)(DetectorPa
 struct DetectorEntry {
   std::string_view id;
   DetectorFactory factory;
+  bool enabled_by_default = true;  // KAUDIT_DETECTOR_OFF entries: only with `enabled: true`
 };
 
 // Every built-in detector, from detectors/detector_list.inc.

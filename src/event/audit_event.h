@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "src/event/k8s_objects.h"
 #include "src/event/pod_spec.h"
 
 namespace kaudit {
@@ -61,6 +62,19 @@ class LazyObjects {
   // nullptr when the event carries no parseable pod spec.
   virtual const PodSpecView* RequestPodSpec() = 0;
   virtual const PodSpecView* ResponsePodSpec() = 0;
+  // Role/ClusterRole rules (objects, merge patches, or JSON patches under /rules), bindings,
+  // ConfigMap data, Service and Ingress specs; nullptr when the object carries none of them
+  // (or there is no object). The defaults return nullptr.
+  virtual const RoleView* RequestRole() { return nullptr; }
+  virtual const RoleView* ResponseRole() { return nullptr; }
+  virtual const RoleBindingView* RequestRoleBinding() { return nullptr; }
+  virtual const RoleBindingView* ResponseRoleBinding() { return nullptr; }
+  virtual const ConfigMapView* RequestConfigMap() { return nullptr; }
+  virtual const ConfigMapView* ResponseConfigMap() { return nullptr; }
+  virtual const ServiceView* RequestService() { return nullptr; }
+  virtual const ServiceView* ResponseService() { return nullptr; }
+  virtual const IngressView* RequestIngress() { return nullptr; }
+  virtual const IngressView* ResponseIngress() { return nullptr; }
 };
 
 // A borrowed view of one audit.k8s.io/v1 (or v1beta1) Event. Every string_view points into
@@ -112,6 +126,24 @@ struct AuditEvent {
 
   const PodSpecView* RequestPodSpec() const { return lazy ? lazy->RequestPodSpec() : nullptr; }
   const PodSpecView* ResponsePodSpec() const { return lazy ? lazy->ResponsePodSpec() : nullptr; }
+  const RoleView* RequestRole() const { return lazy ? lazy->RequestRole() : nullptr; }
+  const RoleView* ResponseRole() const { return lazy ? lazy->ResponseRole() : nullptr; }
+  const RoleBindingView* RequestRoleBinding() const {
+    return lazy ? lazy->RequestRoleBinding() : nullptr;
+  }
+  const RoleBindingView* ResponseRoleBinding() const {
+    return lazy ? lazy->ResponseRoleBinding() : nullptr;
+  }
+  const ConfigMapView* RequestConfigMap() const {
+    return lazy ? lazy->RequestConfigMap() : nullptr;
+  }
+  const ConfigMapView* ResponseConfigMap() const {
+    return lazy ? lazy->ResponseConfigMap() : nullptr;
+  }
+  const ServiceView* RequestService() const { return lazy ? lazy->RequestService() : nullptr; }
+  const ServiceView* ResponseService() const { return lazy ? lazy->ResponseService() : nullptr; }
+  const IngressView* RequestIngress() const { return lazy ? lazy->RequestIngress() : nullptr; }
+  const IngressView* ResponseIngress() const { return lazy ? lazy->ResponseIngress() : nullptr; }
 
   bool IsAnonymous() const;  // system:anonymous, system:unauthenticated group or no user
   bool HasGroup(std::string_view g) const;

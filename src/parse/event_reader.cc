@@ -10,6 +10,7 @@
 #include "src/common/status_macros.h"
 #include "src/common/strings.h"
 #include "src/parse/event_extractor.h"
+#include "src/parse/object_parser.h"
 #include "src/parse/pod_spec_parser.h"
 
 namespace kaudit {
@@ -417,7 +418,7 @@ class EventReader::Impl {
   ReaderOptions opts_;
   od::parser stream_parser_;
   od::parser line_parser_;
-  LazyObjectCache lazy_;
+  EventObjectCache lazy_;
   ExtractScratch scratch_[2];
   AuditEvent events_[2];
   simdjson::error_code last_json_error_ = simdjson::SUCCESS;

@@ -104,7 +104,7 @@ TEST(ReplayCliTest, JsonLinesEventListGzipAndStdinGiveIdenticalAlerts) {
   ASSERT_EQ(core, 5u) << base.out;
   ASSERT_GT(expected.size(), 5u) << base.out;
   for (const char* d : {"pod_exec_attach", "anonymous_request_allowed", "privileged_container",
-                        "secret_enumeration"}) {
+                        "secret_enumeration", "disallowed_namespace"}) {
     EXPECT_THAT(base.out, HasSubstr(absl::StrCat(R"("detector":")", d, R"(")")));
   }
   for (std::string f : {"eventlist.json", "events.log.gz", "eventlist.json.gz"}) {
@@ -127,7 +127,8 @@ TEST(ReplayCliTest, BadInputIsReportedWithLocationAndDeadLettered) {
   auto r = RunKaudit({"replay", "--format", "json", "--dead-letter", tmp + "/dl.jsonl",
                       "--summary-file", tmp + "/s.json", tmp + "/bad.log"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(Lines(r.out).size(), 2u);  // exec and anonymous still detected
+  // exec and anonymous (with its disallowed namespace) still detected
+  EXPECT_EQ(Lines(r.out).size(), 3u);
   EXPECT_THAT(r.err, HasSubstr("bad.log:2: invalid event (truncated)"));
   EXPECT_THAT(r.err, HasSubstr("bad.log:3: invalid event (invalid_utf8)"));
   EXPECT_THAT(r.err, HasSubstr("invalid events: 2"));
@@ -156,7 +157,7 @@ TEST(ReplayCliTest, MissingInputAndBadConfigAreFatalAndNamed) {
   EXPECT_THAT(check_bad.err, HasSubstr("thresold"));
   auto check_ok = RunKaudit({"check-config", SourcePath("configs/kaudit.yaml")});
   EXPECT_EQ(check_ok.exit_code, 0) << check_ok.err;
-  EXPECT_THAT(check_ok.out, HasSubstr("OK (28 detectors enabled)"));
+  EXPECT_THAT(check_ok.out, HasSubstr("OK (48 detectors enabled)"));
 }
 
 TEST(ReplayCliTest, TimeRangeAndSeverityFilters) {

@@ -28,10 +28,24 @@ DetectorRun RunDetector(std::string_view id, std::string_view data,
   std::map<std::string, DetectorParams, std::less<>> all;
   for (const auto& entry : DetectorTable()) {
     DetectorParams p("detectors." + std::string(entry.id));
-    if (entry.id != id) p.Set("enabled", "false");
+    p.Set("enabled", entry.id == id ? "true" : "false");  // also detectors off by default
     all.emplace(std::string(entry.id), std::move(p));
   }
-  for (const auto& [k, v] : params) all.at(std::string(id)).Set(k, v);
+  for (const auto& [k, v] : params) {
+    // "[a,b]" is a list (comma-separated, no escaping), anything else a scalar.
+    if (v.size() >= 2 && v.front() == '[' && v.back() == ']') {
+      std::vector<std::string> list;
+      std::string_view body = std::string_view(v).substr(1, v.size() - 2);
+      while (!body.empty()) {
+        size_t comma = body.find(',');
+        list.emplace_back(body.substr(0, comma));
+        body = comma == std::string_view::npos ? "" : body.substr(comma + 1);
+      }
+      all.at(std::string(id)).SetList(k, std::move(list));
+    } else {
+      all.at(std::string(id)).Set(k, v);
+    }
+  }
   auto slots = BuildDetectors(std::move(all));
   if (!slots.ok() || slots->size() != 1) {
     throw std::runtime_error("cannot build detector " + std::string(id) + ": " +

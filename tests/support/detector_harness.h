@@ -17,8 +17,8 @@ struct DetectorRun {
   uint64_t state_evictions = 0;
 };
 
-// Runs only detector `id` (defaults plus `params`) over audit data, in-process, the way
-// `kaudit replay` does: parse, dispatch, finish.
+// Runs only detector `id` (defaults plus `params`; a value written "[a,b]" is a list) over audit
+// data, in-process, the way `kaudit replay` does: parse, dispatch, finish.
 DetectorRun RunDetector(std::string_view id, std::string_view data,
                         std::map<std::string, std::string> params = {});
 DetectorRun RunDetectorOnFile(std::string_view id, const std::string& path,

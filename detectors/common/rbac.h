@@ -1,0 +1,42 @@
+#pragma once
+// Helpers shared by the RBAC, config and exposure detectors: reading roles and bindings
+// written by a request, and rendering rules and subjects as evidence.
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/event/audit_event.h"
+
+namespace kaudit {
+
+bool ContainsView(const std::vector<std::string_view>& list, std::string_view s);
+bool ContainsAny(const std::vector<std::string_view>& list,
+                 std::initializer_list<std::string_view> wanted);
+bool ContainsString(const std::vector<std::string>& list, std::string_view s);
+
+// "[a, b]" for messages and fields.
+std::string JoinList(const std::vector<std::string_view>& list);
+
+// "verbs=[get, list] resources=[pods] apiGroups=[\"\"]" (only the non-empty parts).
+std::string RuleText(const PolicyRuleView& rule);
+
+// "User minikube, ServiceAccount kube-system/default".
+std::string SubjectText(const SubjectView& s);
+std::string SubjectsText(const std::vector<SubjectView>& subjects);
+
+// True for create, update, patch.
+bool IsWrite(Verb v);
+
+// The role (rules) this request wrote: the request object (object, merge patch or JSON
+// patch), else for creates and updates the response object.
+const RoleView* WrittenRole(const AuditEvent& e);
+// The binding this request wrote: the request object, else (no request object, e.g. level
+// Metadata for requests) the response object.
+const RoleBindingView* WrittenBinding(const AuditEvent& e);
+
+// "ClusterRole x" / "Role ns/x" from objectRef.
+std::string RoleLabel(const AuditEvent& e);
+
+}  // namespace kaudit

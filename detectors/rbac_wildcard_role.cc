@@ -1,0 +1,72 @@
+// Role/ClusterRole with wildcard verbs or resources (catalog C74): created, or an existing
+// role updated or patched (merge or JSON patch) to hold a rule with "*" verbs or resources.
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "detectors/common/rbac.h"
+#include "detectors/common/util.h"
+#include "src/common/status_macros.h"
+#include "src/common/strings.h"
+#include "src/engine/detector.h"
+#include "src/engine/params.h"
+
+namespace kaudit {
+namespace {
+
+class RbacWildcardRole final : public Detector {
+ public:
+  RbacWildcardRole() {
+    info_.id = "rbac_wildcard_role";
+    info_.title = "Role with wildcard permissions";
+    info_.description =
+        "A Role or ClusterRole was created or changed to grant '*' verbs or resources: "
+        "everything, including resources added later, is allowed to its holders.";
+    info_.severity = Severity::kHigh;
+    info_.mitre = {"T1098.006", "T1078.004"};
+    info_.catalog_ids = {"C74"};
+    info_.interest.verbs = Interest::WriteVerbs();
+    info_.interest.stages = Interest::OutcomeStages();
+    info_.interest.resources = {"clusterroles", "roles"};
+  }
+
+  const DetectorInfo& info() const override { return info_; }
+
+  void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
+    if (!e.first_outcome || !e.Succeeded()) return;
+    const RoleView* role = WrittenRole(e);
+    if (role == nullptr) {
+      if (e.request_object.empty()) ++not_judged_;
+      return;
+    }
+    for (const auto& rule : role->rules) {
+      bool verbs = ContainsView(rule.verbs, "*");
+      bool resources = ContainsView(rule.resources, "*");
+      if (!verbs && !resources) continue;
+      Alert a = MakeAlert(info_, e);
+      std::string what = verbs && resources ? "all verbs on all resources"
+                         : verbs            ? "all verbs"
+                                            : "all resources";
+      a.message = absl::StrCat(ActorLabel(e), " ", ToAbsl(PastTense(e.verb)), " ", RoleLabel(e),
+                               " with a wildcard rule (", RuleText(rule), "): grants ", what,
+                               " to whoever is bound to it");
+      a.AddField("rule", RuleText(rule));
+      out.Emit(std::move(a));
+      return;
+    }
+  }
+
+  uint64_t events_not_judged() const override { return not_judged_; }
+
+ private:
+  DetectorInfo info_;
+  uint64_t not_judged_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Detector>> NewRbacWildcardRole(DetectorParams&) {
+  return std::make_unique<RbacWildcardRole>();
+}
+
+}  // namespace kaudit

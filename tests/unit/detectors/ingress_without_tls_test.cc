@@ -1,0 +1,30 @@
+#include <gtest/gtest.h>
+
+#include "tests/support/detector_harness.h"
+#include "tests/support/test_util.h"
+
+namespace kaudit {
+namespace {
+
+using testing::RunDetector;
+using testing::RunDetectorOnFile;
+using testing::SourcePath;
+
+std::string Fields(const Alert& a) {
+  std::string out;
+  for (const auto& [k, v] : a.fields) out += k + "=" + v + ";";
+  return out;
+}
+
+constexpr char kId[] = "ingress_without_tls";
+
+TEST(IngressWithoutTlsTest, NamesTheHosts) {
+  auto r = RunDetectorOnFile(kId, SourcePath("tests/data/detectors/ingress_without_tls/fires/"
+                                             "constructed_create_ingress_without_tls.json"));
+  ASSERT_EQ(r.alerts.size(), 1u);
+  EXPECT_EQ(r.alerts[0].severity, Severity::kMedium);
+  EXPECT_EQ(Fields(r.alerts[0]), "hosts=[shop.example.com];");
+}
+
+}  // namespace
+}  // namespace kaudit
