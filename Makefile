@@ -27,8 +27,11 @@ demo: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# Micro-benchmarks, then the end-to-end replay benchmark (bench/pipeline/run.sh writes
+# bench/RESULTS.md; SIZE=1G by default).
 bench: build
 	$(BUILD_DIR)/bench/parse_bench --benchmark_min_time=0.5
+	bash bench/pipeline/run.sh $(BUILD_DIR)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
