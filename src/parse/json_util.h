@@ -7,7 +7,10 @@
 #include <emmintrin.h>
 #endif
 
+#include <cstdint>
 #include <cstring>
+#include <optional>
+#include <vector>
 #include <string_view>
 
 namespace kaudit::parse_internal {
@@ -107,6 +110,42 @@ inline simdjson::error_code GetStringOrNull(V&& v, std::string_view& out) {
     }
   }
   return ec;
+}
+
+// Lenient readers for Kubernetes objects (request/response objects already validated by the
+// apiserver): a value of the wrong type leaves `out` unchanged.
+template <typename V>
+inline void ReadString(V&& v, std::string_view& out) {
+  (void)GetStringOrNull(v, out);
+}
+template <typename V>
+inline void ReadBool(V&& v, bool& out) {
+  bool b;
+  if (!v.get_bool().get(b)) out = b;
+}
+template <typename V>
+inline void ReadBool(V&& v, std::optional<bool>& out) {
+  bool b;
+  if (!v.get_bool().get(b)) out = b;
+}
+template <typename V>
+inline void ReadInt(V&& v, int64_t& out) {
+  int64_t i;
+  if (!v.get_int64().get(i)) out = i;
+}
+template <typename V>
+inline void ReadInt(V&& v, std::optional<int64_t>& out) {
+  int64_t i;
+  if (!v.get_int64().get(i)) out = i;
+}
+template <typename V>
+inline void ReadStringList(V&& v, std::vector<std::string_view>& out) {
+  od::array arr;
+  if (v.get_array().get(arr)) return;
+  for (auto item : arr) {
+    std::string_view s;
+    if (!GetStringOrNull(item, s)) out.push_back(s);
+  }
 }
 
 }  // namespace kaudit::parse_internal

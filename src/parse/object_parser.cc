@@ -10,23 +10,11 @@ using parse_internal::KeyOf;
 namespace od = simdjson::ondemand;
 using Val = simdjson::simdjson_result<od::value>;
 
+using parse_internal::ReadInt;
+using parse_internal::ReadString;
+using parse_internal::ReadStringList;
+
 namespace {
-
-void ReadString(Val v, std::string_view& out) { (void)GetStringOrNull(v, out); }
-
-void ReadInt(Val v, int64_t& out) {
-  int64_t i;
-  if (!v.get_int64().get(i)) out = i;
-}
-
-void ReadStringList(Val v, std::vector<std::string_view>& out) {
-  od::array arr;
-  if (v.get_array().get(arr)) return;
-  for (auto item : arr) {
-    std::string_view s;
-    if (!GetStringOrNull(item, s)) out.push_back(s);
-  }
-}
 
 void ReadStringMap(Val v, std::vector<std::pair<std::string_view, std::string_view>>& out) {
   od::object obj;

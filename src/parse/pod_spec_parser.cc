@@ -8,35 +8,16 @@ namespace kaudit {
 using parse_internal::GetStringOrNull;
 using parse_internal::KeyIs;
 using parse_internal::KeyOf;
+using parse_internal::ReadBool;
+using parse_internal::ReadInt;
+using parse_internal::ReadString;
+using parse_internal::ReadStringList;
 namespace od = simdjson::ondemand;
 using Val = simdjson::simdjson_result<od::value>;
 
 namespace {
 
 constexpr std::string_view kAppArmorPrefix = "container.apparmor.security.beta.kubernetes.io/";
-
-void ReadBool(Val v, std::optional<bool>& out) {
-  bool b;
-  if (!v.get_bool().get(b)) out = b;
-}
-void ReadBool(Val v, bool& out) {
-  bool b;
-  if (!v.get_bool().get(b)) out = b;
-}
-void ReadInt(Val v, std::optional<int64_t>& out) {
-  int64_t i;
-  if (!v.get_int64().get(i)) out = i;
-}
-void ReadString(Val v, std::string_view& out) { (void)GetStringOrNull(v, out); }
-
-void ReadStringList(Val v, std::vector<std::string_view>& out) {
-  od::array arr;
-  if (v.get_array().get(arr)) return;
-  for (auto item : arr) {
-    std::string_view s;
-    if (!item.get_string().get(s)) out.push_back(s);
-  }
-}
 
 // Reads `type` from {type: ...} objects such as seccompProfile.
 void ReadTypeField(Val v, std::string_view& out) {

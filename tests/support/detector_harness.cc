@@ -63,6 +63,19 @@ DetectorRun RunDetector(std::string_view id, std::string_view data,
   return run;
 }
 
+std::string FieldOf(const Alert& a, const std::string& key) {
+  for (const auto& [k, v] : a.fields) {
+    if (k == key) return v;
+  }
+  return "<none>";
+}
+
+std::string Fields(const Alert& a) {
+  std::string out;
+  for (const auto& [k, v] : a.fields) out += k + "=" + v + ";";
+  return out;
+}
+
 DetectorRun RunDetectorOnFile(std::string_view id, const std::string& path,
                               std::map<std::string, std::string> params) {
   return RunDetector(id, ReadFile(path), std::move(params));

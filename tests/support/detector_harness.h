@@ -21,6 +21,11 @@ struct DetectorRun {
 // data, in-process, the way `kaudit replay` does: parse, dispatch, finish.
 DetectorRun RunDetector(std::string_view id, std::string_view data,
                         std::map<std::string, std::string> params = {});
+// The value of an alert's evidence field, or "<none>".
+std::string FieldOf(const Alert& a, const std::string& key);
+// All evidence fields as "k=v;k=v;" (for substring assertions).
+std::string Fields(const Alert& a);
+
 DetectorRun RunDetectorOnFile(std::string_view id, const std::string& path,
                               std::map<std::string, std::string> params = {});
 

@@ -6,15 +6,12 @@
 namespace kaudit {
 namespace {
 
+using testing::Fields;
+
 using testing::RunDetector;
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-std::string Fields(const Alert& a) {
-  std::string out;
-  for (const auto& [k, v] : a.fields) out += k + "=" + v + ";";
-  return out;
-}
 
 constexpr char kId[] = "cluster_admin_binding";
 

@@ -7,6 +7,8 @@
 namespace kaudit {
 namespace {
 
+using testing::FieldOf;
+
 using testing::ReadFile;
 using testing::RunDetector;
 using testing::RunDetectorOnFile;
@@ -14,12 +16,6 @@ using testing::SourcePath;
 
 constexpr char kId[] = "privileged_container";
 
-std::string FieldOf(const Alert& a, const std::string& key) {
-  for (const auto& [k, v] : a.fields) {
-    if (k == key) return v;
-  }
-  return "<none>";
-}
 
 TEST(PrivilegedContainerTest, NamesTheSecondContainer) {
   auto run = RunDetectorOnFile(

@@ -6,14 +6,11 @@
 namespace kaudit {
 namespace {
 
+using testing::Fields;
+
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-std::string Fields(const Alert& a) {
-  std::string out;
-  for (const auto& [k, v] : a.fields) out += k + "=" + v + ";";
-  return out;
-}
 
 constexpr char kId[] = "rbac_sensitive_role";
 

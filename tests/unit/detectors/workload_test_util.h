@@ -8,12 +8,6 @@
 
 namespace kaudit::testing {
 
-inline std::string FieldOf(const Alert& a, const std::string& key) {
-  for (const auto& [k, v] : a.fields) {
-    if (k == key) return v;
-  }
-  return "<none>";
-}
 
 inline std::string Case(const std::string& id, const std::string& kind, const std::string& f) {
   return SourcePath("tests/data/detectors/" + id + "/" + kind + "/" + f);
