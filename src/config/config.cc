@@ -191,10 +191,73 @@ MapReader::Handler ListField(std::vector<std::string>* out) {
   };
 }
 
+// Syslog facilities by name (RFC 5424 table 1, as syslog.h names them) or number.
+MapReader::Handler FacilityField(int* out) {
+  return [=](const YAML::Node& n, const std::string& path) -> absl::Status {
+    static const std::pair<std::string_view, int> kNames[] = {
+        {"kern", 0},      {"user", 1},    {"mail", 2},    {"daemon", 3},  {"auth", 4},
+        {"syslog", 5},    {"lpr", 6},     {"news", 7},    {"uucp", 8},    {"cron", 9},
+        {"authpriv", 10}, {"ftp", 11},    {"ntp", 12},    {"local0", 16}, {"local1", 17},
+        {"local2", 18},   {"local3", 19}, {"local4", 20}, {"local5", 21}, {"local6", 22},
+        {"local7", 23}};
+    KAUDIT_ASSIGN_OR_RETURN(std::string s, Scalar(n, path));
+    for (const auto& [name, v] : kNames) {
+      if (s == name) {
+        *out = v;
+        return absl::OkStatus();
+      }
+    }
+    int v;
+    if (absl::SimpleAtoi(s, &v) && v >= 0 && v <= 23) {
+      *out = v;
+      return absl::OkStatus();
+    }
+    return MapReader::Error(
+        path, absl::StrCat("expected a syslog facility (kern, user, mail, daemon, auth, syslog, "
+                           "lpr, news, uucp, cron, authpriv, ftp, ntp, local0..local7) or "
+                           "0..23, got ",
+                           s));
+  };
+}
+
+// An RFC 5424 header field: 1..max printable US-ASCII characters, no spaces.
+MapReader::Handler HeaderField(std::string* out, size_t max) {
+  return [=](const YAML::Node& n, const std::string& path) -> absl::Status {
+    KAUDIT_ASSIGN_OR_RETURN(*out, Scalar(n, path));
+    bool ok = !out->empty() && out->size() <= max;
+    for (char c : *out) ok = ok && c > 32 && c < 127;
+    if (!ok) {
+      return MapReader::Error(
+          path, absl::StrCat("expected 1 to ", max,
+                             " printable ASCII characters without spaces, got '", *out, "'"));
+    }
+    return absl::OkStatus();
+  };
+}
+
+// host:port or [ipv6]:port with a port in 1..65535.
+bool ValidHostPort(const std::string& a) {
+  std::string host, port;
+  if (!a.empty() && a[0] == '[') {
+    size_t close = a.find(']');
+    if (close == std::string::npos || close + 1 >= a.size() || a[close + 1] != ':') return false;
+    host = a.substr(1, close - 1);
+    port = a.substr(close + 2);
+  } else {
+    size_t colon = a.rfind(':');
+    if (colon == std::string::npos) return false;
+    host = a.substr(0, colon);
+    port = a.substr(colon + 1);
+    if (host.find(':') != std::string::npos) return false;
+  }
+  uint32_t p;
+  return !host.empty() && absl::SimpleAtoi(port, &p) && p >= 1 && p <= 65535;
+}
+
 absl::Status ReadSink(const YAML::Node& n, const std::string& path, SinkConfig& sc) {
   KAUDIT_RETURN_IF_ERROR(MapReader(n, path).Read({
       {"name", StringField(&sc.name)},
-      {"type", OneOf(&sc.type, {"stdout", "file", "http"})},
+      {"type", OneOf(&sc.type, {"stdout", "file", "http", "syslog"})},
       {"format", OneOf(&sc.format, {"auto", "json", "text", "falco", "ecs", "hec"})},
       {"min_severity", SeverityField(&sc.min_severity)},
       {"detectors", ListField(&sc.detectors)},
@@ -219,6 +282,12 @@ absl::Status ReadSink(const YAML::Node& n, const std::string& path, SinkConfig& 
       {"ca_file", StringField(&sc.ca_file)},
       {"insecure_skip_verify", BoolField(&sc.insecure_skip_verify)},
       {"one_alert_per_request", BoolField(&sc.one_alert_per_request)},
+      {"address", StringField(&sc.address)},
+      {"protocol", OneOf(&sc.protocol, {"udp", "tcp"})},
+      {"facility", FacilityField(&sc.facility)},
+      {"app_name", HeaderField(&sc.app_name, 48)},
+      {"hostname", HeaderField(&sc.hostname, 255)},
+      {"max_message_bytes", SizeField(&sc.max_message_bytes, 480, 65507)},
       {"batch_max", SizeField(&sc.batch_max, 1, 100000)},
       {"queue_max", SizeField(&sc.queue_max, 1, 100000000)},
       {"timeout", DurationField(&sc.timeout)},
@@ -227,7 +296,8 @@ absl::Status ReadSink(const YAML::Node& n, const std::string& path, SinkConfig& 
       {"retry_max", DurationField(&sc.retry_max)},
       {"flush_timeout", DurationField(&sc.flush_timeout)},
   }));
-  if (sc.type.empty()) return MapReader::Error(path + ".type", "required (stdout, file or http)");
+  if (sc.type.empty())
+    return MapReader::Error(path + ".type", "required (stdout, file, http or syslog)");
   if (sc.type == "file" && sc.path.empty())
     return MapReader::Error(path + ".path", "required for a file sink");
   if (sc.type == "http" && sc.url.empty())
@@ -235,6 +305,12 @@ absl::Status ReadSink(const YAML::Node& n, const std::string& path, SinkConfig& 
   if (sc.type == "http" && sc.url.rfind("http://", 0) != 0 && sc.url.rfind("https://", 0) != 0) {
     return MapReader::Error(path + ".url",
                             absl::StrCat("expected http(s)://host[:port]/path, got ", sc.url));
+  }
+  if (sc.type == "syslog" && sc.address.empty())
+    return MapReader::Error(path + ".address", "required for a syslog sink");
+  if (sc.type == "syslog" && !ValidHostPort(sc.address)) {
+    return MapReader::Error(path + ".address",
+                            absl::StrCat("expected host:port (or [ipv6]:port), got ", sc.address));
   }
   if (sc.kind == "elasticsearch" && n["format"].IsDefined() && sc.format != "ecs") {
     return MapReader::Error(path + ".format", "an elasticsearch sink writes ecs documents");

@@ -37,7 +37,7 @@ struct OutputConfig {
 // One alert destination (sinks: [...]). Every sink has its own queue, batching and retries.
 struct SinkConfig {
   std::string name;             // sinks[i].name (default: type and index)
-  std::string type;             // stdout | file | http
+  std::string type;             // stdout | file | http | syslog
   std::string format = "json";  // json | text | falco | ecs | hec (auto for stdout)
   Severity min_severity = Severity::kInfo;
   std::vector<std::string> detectors;  // only these detector ids (empty = all)
@@ -55,6 +55,13 @@ struct SinkConfig {
   std::string ca_file;
   bool insecure_skip_verify = false;
   bool one_alert_per_request = false;  // e.g. for falcosidekick
+  // syslog (RFC 5424)
+  std::string address;           // host:port
+  std::string protocol = "udp";  // udp | tcp
+  int facility = 16;             // local0; names are resolved when loading
+  std::string app_name = "kaudit";
+  std::string hostname;               // "" = this machine's
+  uint64_t max_message_bytes = 8192;  // udp: longer messages are truncated
   uint64_t batch_max = 100;
   uint64_t queue_max = 100000;
   absl::Duration timeout = absl::Seconds(10);

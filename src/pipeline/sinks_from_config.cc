@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "src/common/status_macros.h"
+#include "src/sinks/syslog_transport.h"
 #include "src/sinks/transports.h"
 
 namespace kaudit {
@@ -27,7 +28,8 @@ QueuedSinkOptions QueueOptions(const SinkConfig& sc) {
   q.retry_initial = sc.retry_initial;
   q.retry_max = sc.retry_max;
   q.flush_timeout = sc.flush_timeout;
-  q.block_when_full = sc.type != "http";  // local writes wait; network sinks drop the oldest
+  q.block_when_full =
+      sc.type == "stdout" || sc.type == "file";  // local writes wait; network sinks drop the oldest
   return q;
 }
 
@@ -71,6 +73,23 @@ absl::StatusOr<std::unique_ptr<SinkSet>> BuildSinks(const Config& config, bool s
       auto t = NewStreamTransport(so);
       if (!t.ok())
         return absl::InvalidArgumentError(absl::StrCat(key, ".path: ", t.status().message()));
+      transport = std::move(*t);
+    } else if (sc.type == "syslog") {
+      SyslogTransportOptions yo;
+      yo.address = sc.address;
+      yo.protocol = sc.protocol == "tcp" ? SyslogProtocol::kTcp : SyslogProtocol::kUdp;
+      yo.facility = sc.facility;
+      yo.app_name = sc.app_name;
+      yo.hostname = sc.hostname.empty() ? fopts.hostname : sc.hostname;
+      yo.format = Format(sc.format, false);
+      yo.format_options = fopts;
+      yo.format_options.hostname = yo.hostname;
+      yo.max_message_bytes = sc.max_message_bytes;
+      yo.timeout = sc.timeout;
+      yo.sink_name = sc.name;
+      auto t = NewSyslogTransport(yo);
+      if (!t.ok())
+        return absl::InvalidArgumentError(absl::StrCat(key, ".address: ", t.status().message()));
       transport = std::move(*t);
     } else {
       HttpTransportOptions ho;

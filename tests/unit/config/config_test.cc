@@ -82,6 +82,47 @@ TEST(ConfigTest, ErrorsNameTheKeyPath) {
   EXPECT_EQ(Err("engine: 5"), "test.yaml: engine: expected a mapping");
 }
 
+TEST(ConfigTest, SyslogSinks) {
+  auto c = LoadConfigString(R"(
+sinks:
+  - {type: syslog, address: "logs.example:6514", protocol: tcp, facility: auth, app_name: kx,
+     hostname: node-1, max_message_bytes: 2KiB, format: falco}
+  - {type: syslog, address: "[::1]:514", facility: 3}
+  - {type: syslog, address: "127.0.0.1:514"}
+)",
+                            "t");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->sinks.size(), 3u);
+  EXPECT_EQ(c->sinks[0].protocol, "tcp");
+  EXPECT_EQ(c->sinks[0].facility, 4);
+  EXPECT_EQ(c->sinks[0].app_name, "kx");
+  EXPECT_EQ(c->sinks[0].hostname, "node-1");
+  EXPECT_EQ(c->sinks[0].max_message_bytes, 2048u);
+  EXPECT_EQ(c->sinks[1].facility, 3);
+  EXPECT_EQ(c->sinks[2].protocol, "udp");
+  EXPECT_EQ(c->sinks[2].facility, 16);
+  EXPECT_EQ(c->sinks[2].app_name, "kaudit");
+  EXPECT_EQ(c->sinks[2].max_message_bytes, 8192u);
+  EXPECT_EQ(c->sinks[2].name, "syslog-2");
+
+  EXPECT_EQ(Err("sinks: [{type: syslog}]"),
+            "test.yaml: sinks[0].address: required for a syslog sink");
+  EXPECT_EQ(Err("sinks: [{type: syslog, address: nohost}]"),
+            "test.yaml: sinks[0].address: expected host:port (or [ipv6]:port), got nohost");
+  EXPECT_EQ(Err("sinks: [{type: syslog, address: 'h:99999'}]"),
+            "test.yaml: sinks[0].address: expected host:port (or [ipv6]:port), got h:99999");
+  EXPECT_EQ(Err("sinks: [{type: syslog, address: 'h:514', protocol: tls}]"),
+            "test.yaml: sinks[0].protocol: expected one of udp, tcp; got tls");
+  EXPECT_EQ(Err("sinks: [{type: syslog, address: 'h:514', facility: local9}]"),
+            "test.yaml: sinks[0].facility: expected a syslog facility (kern, user, mail, daemon, "
+            "auth, syslog, lpr, news, uucp, cron, authpriv, ftp, ntp, local0..local7) or 0..23, "
+            "got local9");
+  EXPECT_EQ(Err("sinks: [{type: syslog, address: 'h:514', app_name: 'a b'}]"),
+            "test.yaml: sinks[0].app_name: expected 1 to 48 printable ASCII characters without "
+            "spaces, got 'a b'");
+  EXPECT_NE(Err("sinks: [{type: syslog, address: 'h:514', max_message_bytes: 100}]"), "");
+}
+
 TEST(ConfigTest, MissingFileNamesThePath) {
   auto c = LoadConfigFile("/nonexistent/kaudit.yaml");
   ASSERT_FALSE(c.ok());
