@@ -47,6 +47,8 @@ absl::StatusOr<DetectorSlot> BuildOne(const DetectorEntry& entry, DetectorParams
                        ": expected one of info, low, medium, high, critical; got '", sev, "'"));
     }
   }
+  KAUDIT_ASSIGN_OR_RETURN(slot.aggregate, p.Duration("aggregate", absl::ZeroDuration(),
+                                                     absl::ZeroDuration(), absl::Hours(24)));
   AllowList::Patterns pats;
   KAUDIT_ASSIGN_OR_RETURN(pats.users,
                           p.List("allow.users", slot.detector->info().default_allow_users));

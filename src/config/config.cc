@@ -338,6 +338,7 @@ absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
          return MapReader(n, p).Read({
              {"dedup_entries", SizeField(&c.engine.dedup_entries, 1024, 1ull << 30)},
              {"allowed_lateness", DurationField(&c.engine.allowed_lateness)},
+             {"aggregate_max_keys", SizeField(&c.engine.aggregate_max_keys, 1, 1ull << 24)},
          });
        }},
       {"output",

@@ -26,6 +26,7 @@ struct InputConfig {
 struct EngineConfig {
   uint64_t dedup_entries = 1ull << 20;                 // engine.dedup_entries
   absl::Duration allowed_lateness = absl::Seconds(5);  // engine.allowed_lateness
+  uint64_t aggregate_max_keys = 100000;                // engine.aggregate_max_keys
 };
 
 struct OutputConfig {

@@ -9,22 +9,35 @@ namespace kaudit {
 
 class Dispatcher::Emitter final : public AlertEmitter {
  public:
-  Emitter(const DetectorSlot& slot, DetectorCounters& counters, std::vector<Alert>& out)
-      : slot_(slot), counters_(counters), out_(out) {}
+  Emitter(Dispatcher& d, size_t slot, std::vector<Alert>& out)
+      : d_(d), slot_index_(slot), slot_(d.slots_[slot]), counters_(d.counters_[slot]), out_(out) {}
   void Emit(Alert alert) override {
     if (slot_.severity) alert.severity = *slot_.severity;
+    if (slot_.aggregate > absl::ZeroDuration()) {
+      const bool pass = d_.aggregator_.Offer(slot_index_, slot_.aggregate, alert, d_.summaries_);
+      d_.DrainSummaries(out_);  // summaries of windows this alert closed or evicted
+      if (!pass) {
+        ++counters_.aggregated;
+        return;
+      }
+    }
     counters_.alerts[static_cast<int>(alert.severity)]++;
     out_.push_back(std::move(alert));
   }
 
  private:
+  Dispatcher& d_;
+  size_t slot_index_;
   const DetectorSlot& slot_;
   DetectorCounters& counters_;
   std::vector<Alert>& out_;
 };
 
 Dispatcher::Dispatcher(std::vector<DetectorSlot> slots, DispatcherOptions options)
-    : slots_(std::move(slots)), counters_(slots_.size()), opts_(options) {
+    : slots_(std::move(slots)),
+      counters_(slots_.size()),
+      opts_(options),
+      aggregator_(options.aggregate_max_keys) {
   // Intern every resource some detector names; everything else maps to 0 ("other").
   for (const auto& slot : slots_) {
     for (const auto& r : slot.detector->info().interest.resources) {
@@ -37,6 +50,7 @@ Dispatcher::Dispatcher(std::vector<DetectorSlot> slots, DispatcherOptions option
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Interest& in = slots_[i].detector->info().interest;
     if (slots_[i].detector->info().stateful) stateful_.push_back(static_cast<uint16_t>(i));
+    if (slots_[i].aggregate > absl::ZeroDuration()) aggregating_ = true;
     for (int s = 0; s < kNumStages; ++s) {
       if (!(in.stages & (1u << s))) continue;
       for (int v = 0; v < kNumVerbs; ++v) {
@@ -102,11 +116,15 @@ void Dispatcher::AdvanceWatermark(absl::Time t, std::vector<Alert>& out) {
   absl::Time wm = max_event_time_ - opts_.allowed_lateness;
   if (wm <= watermark_) return;
   watermark_ = wm;
+  if (aggregating_) {
+    aggregator_.Advance(wm, summaries_);
+    DrainSummaries(out);
+  }
   // Tell stateful detectors at most once per second of event time.
   if (wm - last_watermark_call_ < absl::Seconds(1)) return;
   last_watermark_call_ = wm;
   for (uint16_t i : stateful_) {
-    Emitter em(slots_[i], counters_[i], out);
+    Emitter em(*this, i, out);
     slots_[i].detector->OnWatermark(wm, em);
   }
 }
@@ -117,7 +135,7 @@ void Dispatcher::Dispatch(AuditEvent& e, std::vector<Alert>& out) {
     ++stats_.duplicates;
     return;
   }
-  if (!stateful_.empty()) AdvanceWatermark(e.stage_timestamp, out);
+  if (!stateful_.empty() || aggregating_) AdvanceWatermark(e.stage_timestamp, out);
   // Long-running requests (watch, exec, attach, port-forward) announce themselves with a
   // ResponseStarted event; their ResponseComplete is then not a second outcome.
   if (e.stage == Stage::kResponseStarted) RememberStarted(StageKey(e.audit_id, e.stage));
@@ -151,7 +169,7 @@ void Dispatcher::Dispatch(AuditEvent& e, std::vector<Alert>& out) {
       continue;
     }
     ++counters_[i].events;
-    Emitter em(slot, counters_[i], out);
+    Emitter em(*this, i, out);
     slot.detector->OnEvent(e, em);
   }
 }
@@ -159,9 +177,21 @@ void Dispatcher::Dispatch(AuditEvent& e, std::vector<Alert>& out) {
 void Dispatcher::Finish(std::vector<Alert>& out) {
   const absl::Time end = absl::InfiniteFuture();
   for (uint16_t i : stateful_) {
-    Emitter em(slots_[i], counters_[i], out);
+    Emitter em(*this, i, out);
     slots_[i].detector->OnWatermark(end, em);
   }
+  if (aggregating_) {
+    aggregator_.Finish(summaries_);
+    DrainSummaries(out);
+  }
+}
+
+void Dispatcher::DrainSummaries(std::vector<Alert>& out) {
+  for (auto& s : summaries_) {
+    counters_[s.slot].alerts[static_cast<int>(s.alert.severity)]++;
+    out.push_back(std::move(s.alert));
+  }
+  summaries_.clear();
 }
 
 }  // namespace kaudit

@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "src/common/strings.h"
+#include "src/engine/aggregator.h"
 #include "src/engine/detector.h"
 
 namespace kaudit {
@@ -20,6 +21,9 @@ struct DetectorSlot {
   std::unique_ptr<Detector> detector;
   std::optional<Severity> severity;    // overrides every alert's severity when set
   std::unique_ptr<EventFilter> allow;  // events it matches are not shown to the detector
+  // Identical alerts (same detector, actor, object) within this much event time of the first are
+  // folded into one summary alert (see Aggregator). Zero = off.
+  absl::Duration aggregate = absl::ZeroDuration();
 };
 
 struct DispatcherOptions {
@@ -28,12 +32,15 @@ struct DispatcherOptions {
   size_t dedup_entries = 1 << 20;
   // How far behind the newest event time the watermark trails (tolerated out-of-order).
   absl::Duration allowed_lateness = absl::Seconds(5);
+  // Aggregation windows open at once, across detectors (least recently touched evicted).
+  size_t aggregate_max_keys = 100000;
 };
 
 struct DetectorCounters {
-  uint64_t events = 0;   // events shown to the detector
-  uint64_t allowed = 0;  // events skipped by its allow-list
-  std::array<uint64_t, kNumSeverities> alerts{};
+  uint64_t events = 0;                            // events shown to the detector
+  uint64_t allowed = 0;                           // events skipped by its allow-list
+  std::array<uint64_t, kNumSeverities> alerts{};  // alerts emitted (summaries included)
+  uint64_t aggregated = 0;  // alerts absorbed into an aggregation window (not emitted alone)
 };
 
 struct DispatcherStats {
@@ -59,6 +66,7 @@ class Dispatcher {
   const Detector& detector(size_t i) const { return *slots_[i].detector; }
   const DetectorCounters& counters(size_t i) const { return counters_[i]; }
   absl::Time watermark() const { return watermark_; }
+  const Aggregator& aggregator() const { return aggregator_; }
 
  private:
   class Emitter;
@@ -66,6 +74,8 @@ class Dispatcher {
   void RememberStarted(uint64_t key);
   bool Contains(uint64_t key) const;
   void AdvanceWatermark(absl::Time t, std::vector<Alert>& out);
+  // Appends the aggregator's summary alerts to `out`, counting them as their detector's alerts.
+  void DrainSummaries(std::vector<Alert>& out);
   size_t TableIndex(Stage s, Verb v, size_t resource) const {
     return (static_cast<size_t>(s) * kNumVerbs + static_cast<size_t>(v)) * num_resources_ +
            resource;
@@ -80,6 +90,9 @@ class Dispatcher {
   size_t num_resources_ = 1;
   std::vector<std::vector<uint16_t>> table_;  // slot indices per (stage, verb, resource)
   std::vector<uint16_t> stateful_;
+  bool aggregating_ = false;  // some slot has aggregate > 0
+  Aggregator aggregator_;
+  std::vector<Aggregator::Emitted> summaries_;  // scratch, reused
 
   absl::flat_hash_set<uint64_t> dedup_current_, dedup_previous_;
   // auditIDs whose ResponseStarted was seen (long-running requests), two generations.

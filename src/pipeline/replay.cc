@@ -66,8 +66,9 @@ class Replayer::Impl final : public EventHandler {
       : config_(config),
         sink_(sink),
         ctx_(ctx),
-        dispatcher_(std::move(slots), DispatcherOptions{config.engine.dedup_entries,
-                                                        config.engine.allowed_lateness}) {
+        dispatcher_(std::move(slots),
+                    DispatcherOptions{config.engine.dedup_entries, config.engine.allowed_lateness,
+                                      config.engine.aggregate_max_keys}) {
     for (auto& l : limiters_) l = std::make_unique<LogLimiter>(config.input.error_log_burst);
   }
 
@@ -204,6 +205,7 @@ RunSummary Replayer::Impl::Snapshot(const ReaderStats& stats, absl::Time start) 
   out.reader = stats;
   out.duplicates = dispatcher_.stats().duplicates;
   out.dead_letters = dead_letter_ ? dead_letter_->written() : 0;
+  out.aggregation_evictions = dispatcher_.aggregator().evictions();
   out.seconds = absl::ToDoubleSeconds(ctx_.clock->Now() - start);
   for (size_t i = 0; i < dispatcher_.num_detectors(); ++i) {
     const Detector& d = dispatcher_.detector(i);
@@ -216,6 +218,7 @@ RunSummary Replayer::Impl::Snapshot(const ReaderStats& stats, absl::Time start) 
     ds.not_judged = d.events_not_judged();
     ds.state_entries = d.state_entries();
     ds.state_evictions = d.state_evictions();
+    ds.alerts_aggregated = c.aggregated;
     out.detectors.push_back(std::move(ds));
   }
   return out;

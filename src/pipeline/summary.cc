@@ -44,9 +44,14 @@ std::string RunSummary::ToText() const {
   }
   if (alerts_sink_failed) absl::StrAppend(&s, " (", alerts_sink_failed, " FAILED to write)");
   s.push_back('\n');
+  if (aggregation_evictions) {
+    absl::StrAppend(&s, "  aggregation windows evicted (engine.aggregate_max_keys): ",
+                    aggregation_evictions, "\n");
+  }
   for (const auto& d : detectors) {
     uint64_t total = d.alerts_total();
-    if (total == 0 && d.not_judged == 0 && d.state_evictions == 0) continue;
+    if (total == 0 && d.not_judged == 0 && d.state_evictions == 0 && d.alerts_aggregated == 0)
+      continue;
     absl::StrAppendFormat(&s, "    %-28s %6d", d.id, total);
     bool any = false;
     for (int i = kNumSeverities - 1; i >= 0; --i) {
@@ -59,6 +64,9 @@ std::string RunSummary::ToText() const {
     if (d.not_judged)
       absl::StrAppend(&s, "  [", d.not_judged, " events not judged: no object in the event]");
     if (d.state_evictions) absl::StrAppend(&s, "  [", d.state_evictions, " state evictions]");
+    if (d.alerts_aggregated) {
+      absl::StrAppend(&s, "  [", d.alerts_aggregated, " repeats aggregated]");
+    }
     s.push_back('\n');
   }
   for (const auto& k : sinks) {
@@ -97,6 +105,7 @@ std::string RunSummary::ToJson() const {
   w.Field("alerts_below_min_severity", static_cast<int64_t>(alerts_below_min_severity));
   w.Field("alerts_sink_failed", static_cast<int64_t>(alerts_sink_failed));
   w.Field("dead_letters", static_cast<int64_t>(dead_letters));
+  w.Field("aggregation_evictions", static_cast<int64_t>(aggregation_evictions));
   w.Key("seconds").Double(seconds);
   w.Key("detectors").BeginObject();
   for (const auto& d : detectors) {
@@ -112,6 +121,7 @@ std::string RunSummary::ToJson() const {
     w.Field("not_judged", static_cast<int64_t>(d.not_judged));
     w.Field("state_entries", static_cast<int64_t>(d.state_entries));
     w.Field("state_evictions", static_cast<int64_t>(d.state_evictions));
+    w.Field("alerts_aggregated", static_cast<int64_t>(d.alerts_aggregated));
     w.EndObject();
   }
   w.EndObject();

@@ -18,6 +18,7 @@ struct DetectorSummary {
   uint64_t not_judged = 0;  // events it could not judge (no pod spec at Metadata level, ...)
   uint64_t state_entries = 0;
   uint64_t state_evictions = 0;
+  uint64_t alerts_aggregated = 0;  // identical alerts absorbed into an aggregation summary
   std::array<uint64_t, kNumSeverities> alerts{};
   uint64_t alerts_total() const;
 };
@@ -33,6 +34,7 @@ struct RunSummary {
   uint64_t alerts_below_min_severity = 0;
   uint64_t alerts_sink_failed = 0;
   uint64_t dead_letters = 0;
+  uint64_t aggregation_evictions = 0;  // aggregation windows evicted (engine.aggregate_max_keys)
   double seconds = 0;
   std::vector<DetectorSummary> detectors;
   std::vector<SinkStats> sinks;

@@ -90,6 +90,10 @@ std::string RenderMetrics(const RunSummary& s, const ProcessInfo& info, bool fin
                          MetricType::Gauge);
   auto& evictions = b.Family("kaudit_detector_state_evictions_total",
                              "State entries evicted because of a bound", MetricType::Counter);
+  auto& aggregated =
+      b.Family("kaudit_alerts_aggregated_total",
+               "Identical alerts absorbed into an aggregation summary (detector aggregate key)",
+               MetricType::Counter);
   for (const auto& d : s.detectors) {
     for (int i = 0; i < kNumSeverities; ++i) {
       Builder::Add(
@@ -101,7 +105,12 @@ std::string RenderMetrics(const RunSummary& s, const ProcessInfo& info, bool fin
     Builder::Add(det_not_judged, static_cast<double>(d.not_judged), {{"detector", d.id}});
     Builder::Add(state, static_cast<double>(d.state_entries), {{"detector", d.id}});
     Builder::Add(evictions, static_cast<double>(d.state_evictions), {{"detector", d.id}});
+    Builder::Add(aggregated, static_cast<double>(d.alerts_aggregated), {{"detector", d.id}});
   }
+  auto& agg_evictions = b.Family("kaudit_aggregation_evictions_total",
+                                 "Aggregation windows evicted because of engine.aggregate_max_keys",
+                                 MetricType::Counter);
+  Builder::Add(agg_evictions, static_cast<double>(s.aggregation_evictions));
   auto& below =
       b.Family("kaudit_alerts_below_min_severity_total",
                "Alerts under output.min_severity, counted not written", MetricType::Counter);

@@ -76,6 +76,11 @@ TEST(ConfigTest, ErrorsNameTheKeyPath) {
   EXPECT_EQ(Err("detectors: {pod_exec_attach: {severity: urgent}}"),
             "detectors.pod_exec_attach.severity: expected one of info, low, medium, high, "
             "critical; got 'urgent'");
+  EXPECT_EQ(Err("detectors: {pod_exec_attach: {aggregate: soon}}"),
+            "detectors.pod_exec_attach.aggregate: expected a duration between 0 and 24h");
+  EXPECT_EQ(Err("engine: {aggregate_max_keys: 0}"),
+            "test.yaml: engine.aggregate_max_keys: expected a size between 1 and 16777216 bytes, "
+            "got 0");
   EXPECT_EQ(Err("detectors: {pod_exec_attach: {allow: {users: ['(']}}}"),
             "detectors.pod_exec_attach.allow.users[0]: invalid RE2 pattern '(': missing ): (");
   EXPECT_NE(Err("input: [1, 2"), "");  // YAML syntax error, with line:column
