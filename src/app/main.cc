@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -107,6 +108,7 @@ int RunReplay(const ReplayFlags& f) {
   std::mutex snapshot_mu;
   RunSummary snapshot;
   bool finished = false;
+  std::atomic<bool> final_scraped{false};  // a scrape has seen the finished run's counters
   std::unique_ptr<StatusServer> status;
   absl::Duration linger = absl::ZeroDuration();
   if (!f.metrics_linger.empty()) {
@@ -123,7 +125,9 @@ int RunReplay(const ReplayFlags& f) {
       std::lock_guard<std::mutex> l(snapshot_mu);
       RunSummary copy = snapshot;
       copy.sinks = set->stats();
-      return RenderMetrics(copy, info, finished);
+      std::string page = RenderMetrics(copy, info, finished);
+      if (finished) final_scraped = true;
+      return page;
     });
     if (!server.ok()) return Fatal(server.status());
     status = std::move(*server);
@@ -141,11 +145,6 @@ int RunReplay(const ReplayFlags& f) {
   auto summary = (*replayer)->Run(opts);
   if (!summary.ok()) return Fatal(summary.status());
   summary->sinks = (*sinks)->stats();
-  {
-    std::lock_guard<std::mutex> l(snapshot_mu);
-    snapshot = *summary;
-    finished = true;
-  }
   if (!f.quiet) std::fputs(summary->ToText().c_str(), stderr);
   if (!f.summary_file.empty()) {
     FILE* out = std::fopen(f.summary_file.c_str(), "we");
@@ -157,10 +156,18 @@ int RunReplay(const ReplayFlags& f) {
     std::fwrite(json.data(), 1, json.size(), out);
     std::fclose(out);
   }
+  {
+    std::lock_guard<std::mutex> l(snapshot_mu);
+    snapshot = *summary;
+    finished = true;
+  }
   if (status && linger > absl::ZeroDuration()) {
-    LogLine("info",
-            absl::StrCat("replay finished; serving metrics for ", absl::FormatDuration(linger)));
-    absl::SleepFor(linger);
+    // Serve until a scrape has seen the final counters, or the linger time is up.
+    LogLine("info", absl::StrCat("replay finished; serving metrics until the next scrape, at most ",
+                                 absl::FormatDuration(linger)));
+    const absl::Time deadline = clock.Now() + linger;
+    while (!final_scraped && clock.Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
+    absl::SleepFor(absl::Milliseconds(200));  // let that scrape's response be written
   }
   return kExitOk;
 }
@@ -247,9 +254,9 @@ int Main(int argc, char** argv) {
                      "Skip (and count) events larger than this (e.g. 16MiB)");
   replay->add_option("--metrics-addr", rf.metrics_addr,
                      "Serve /metrics, /healthz and /readyz on host:port while replaying");
-  replay->add_option(
-      "--metrics-linger", rf.metrics_linger,
-      "Keep serving metrics this long after the replay (e.g. 30s), for a last scrape");
+  replay->add_option("--metrics-linger", rf.metrics_linger,
+                     "After the replay, keep serving metrics until one scrape has read the final "
+                     "counters, at most this long (e.g. 5m)");
   replay->add_flag("--progress", rf.progress,
                    "Show a progress bar on stderr (default on a terminal)");
   replay->add_flag("--no-progress", rf.no_progress, "Never show a progress bar");
