@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
@@ -188,14 +189,21 @@ absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
   }
 
   RunSummary out = Snapshot(reader.stats(), start);
+  // One line for all detectors that met events without the object they judge.
+  std::string not_judged;
+  uint64_t most = 0;
   for (const auto& ds : out.detectors) {
-    if (ds.not_judged > 0) {
-      LogLine("warning",
-              absl::StrCat(ds.id, ": ", ds.not_judged,
-                           " events could not be judged because they carry no request or "
-                           "response object (audit level Metadata); raise the audit policy to "
-                           "Request for these resources"));
-    }
+    if (ds.not_judged == 0) continue;
+    absl::StrAppend(&not_judged, not_judged.empty() ? "" : ", ", ds.id, "=", ds.not_judged);
+    most = std::max(most, ds.not_judged);
+  }
+  if (!not_judged.empty()) {
+    LogLine("warning",
+            absl::StrCat("up to ", most,
+                         " events could not be judged because they carry no request or response "
+                         "object (audit level Metadata); raise the audit policy to Request for "
+                         "pods, workloads and RBAC. Per detector: ",
+                         not_judged));
   }
   return out;
 }
