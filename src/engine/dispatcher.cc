@@ -135,6 +135,7 @@ void Dispatcher::Dispatch(AuditEvent& e, std::vector<Alert>& out) {
     ++stats_.duplicates;
     return;
   }
+  if (e.stage_timestamp > max_event_time_) max_event_time_ = e.stage_timestamp;
   if (!stateful_.empty() || aggregating_) AdvanceWatermark(e.stage_timestamp, out);
   // Long-running requests (watch, exec, attach, port-forward) announce themselves with a
   // ResponseStarted event; their ResponseComplete is then not a second outcome.

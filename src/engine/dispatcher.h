@@ -66,6 +66,8 @@ class Dispatcher {
   const Detector& detector(size_t i) const { return *slots_[i].detector; }
   const DetectorCounters& counters(size_t i) const { return counters_[i]; }
   absl::Time watermark() const { return watermark_; }
+  // The newest event time seen (stageTimestamp), InfinitePast before the first event.
+  absl::Time max_event_time() const { return max_event_time_; }
   const Aggregator& aggregator() const { return aggregator_; }
 
  private:

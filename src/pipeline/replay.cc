@@ -212,6 +212,7 @@ RunSummary Replayer::Impl::Snapshot(const ReaderStats& stats, absl::Time start) 
   RunSummary out = summary_;
   out.reader = stats;
   out.duplicates = dispatcher_.stats().duplicates;
+  out.last_event_time = dispatcher_.max_event_time();
   out.dead_letters = dead_letter_ ? dead_letter_->written() : 0;
   out.aggregation_evictions = dispatcher_.aggregator().evictions();
   out.seconds = absl::ToDoubleSeconds(ctx_.clock->Now() - start);

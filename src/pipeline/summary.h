@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "src/engine/alert.h"
 #include "src/parse/event_reader.h"
 #include "src/sinks/queued_sink.h"
@@ -36,6 +37,7 @@ struct RunSummary {
   uint64_t dead_letters = 0;
   uint64_t aggregation_evictions = 0;  // aggregation windows evicted (engine.aggregate_max_keys)
   double seconds = 0;
+  absl::Time last_event_time = absl::InfinitePast();  // newest stageTimestamp seen
   std::vector<DetectorSummary> detectors;
   std::vector<SinkStats> sinks;
 

@@ -54,6 +54,13 @@ std::string RenderMetrics(const RunSummary& s, const ProcessInfo& info, bool fin
   auto& docs = b.Family("kaudit_source_documents_total", "Top-level JSON documents read",
                         MetricType::Counter);
   Builder::Add(docs, static_cast<double>(s.reader.documents), {{"source", src}});
+  auto& last = b.Family("kaudit_source_last_event_timestamp_seconds",
+                        "Newest event time seen (stageTimestamp); event lag is time() minus this",
+                        MetricType::Gauge);
+  if (s.last_event_time != absl::InfinitePast()) {
+    Builder::Add(last, absl::ToDoubleSeconds(s.last_event_time - absl::UnixEpoch()),
+                 {{"source", src}});
+  }
   auto& inputs =
       b.Family("kaudit_source_inputs_total", "Inputs (files, streams) opened", MetricType::Counter);
   Builder::Add(inputs, static_cast<double>(s.inputs), {{"source", src}});

@@ -139,6 +139,8 @@ TEST(MetricsTest, CurlAfterAReplayShowsTheSummaryCounters) {
   EXPECT_EQ(m["kaudit_detector_not_judged_total{detector=\"privileged_container\"}"],
             JsonNumber(s, "\"privileged_container\":{", "not_judged"));
   EXPECT_THAT(metrics, HasSubstr("# TYPE kaudit_alerts_total counter"));
+  // The newest event of the inputs is the 2023 event of Falco's plugin test file.
+  EXPECT_GT(m["kaudit_source_last_event_timestamp_seconds{source=\"replay\"}"], 1.6e9);
   EXPECT_THAT(metrics, HasSubstr("kaudit_build_info{version=\"0.1.0\""));
   // The process ends by itself once a scrape has seen its final counters.
   run.join();
