@@ -209,6 +209,7 @@ class Gen:
         self.expected = {"pod_exec_attach": 0, "anonymous_request_allowed": 0, "privileged_container": 0,
                          "host_path_volume": 0, "secret_enumeration": 0, "cluster_admin_binding": 0}
         self.scenarios = {}
+        self.attackers = list(ATTACKERS)
         self.rows, self.weights = load_mix()
         self.cum = []
         acc = 0
@@ -288,13 +289,17 @@ class Gen:
             self.expected["host_path_volume"] += 1
             self.rr += 1
         elif kind == "secrets":
-            # 20 distinct secrets in about a minute: one secret_enumeration alert.
+            # 20 distinct secrets in about a minute by a token not seen before: one
+            # secret_enumeration alert (the detector alerts once per identity per window, so
+            # each scenario uses its own stolen service account).
+            user = "%s-%d" % (STOLEN_SA, self.scenarios[kind])
+            self.attackers.append(user)
             for i in range(20):
                 t = self.clock.tick() + i * 3.0
                 ns = ["payments", "shop", "kube-system", "monitoring"][i % 4]
                 name = "secret-%d-%05x" % (i, self.rng.getrandbits(20))
                 self.emit(event(self.uid(), "ResponseComplete", "/api/v1/namespaces/%s/secrets/%s" % (ns, name), "get",
-                                STOLEN_SA, "203.0.113.99", objref("secrets", "", ns, name), 200, t - 0.005, t))
+                                user, "203.0.113.99", objref("secrets", "", ns, name), 200, t - 0.005, t))
             self.clock.t += 61.0
             self.expected["secret_enumeration"] += 1
         elif kind == "binding":
@@ -334,7 +339,7 @@ def main():
         g = Gen(a.seed, parse_size(a.bytes), out, a.attack_every)
         g.run()
     truth = {"seed": a.seed, "bytes": g.written, "events": g.events, "request_response_events": g.rr,
-             "attackers": ATTACKERS, "scenarios": g.scenarios, "expected_alerts": g.expected}
+             "attackers": g.attackers, "scenarios": g.scenarios, "expected_alerts": g.expected}
     with open(a.truth, "w") as f:
         json.dump(truth, f, indent=2)
     print(json.dumps(truth), file=sys.stderr)
