@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 namespace kaudit::parse_internal {
 

@@ -12,7 +12,6 @@ using testing::RunDetector;
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-
 constexpr char kId[] = "configmap_credentials";
 
 TEST(ConfigMapCredentialsTest, EveryFalcoVariantFiresOnceWithTheKey) {

@@ -12,7 +12,6 @@ using testing::RunDetector;
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-
 constexpr char kId[] = "ingress_without_tls";
 
 TEST(IngressWithoutTlsTest, NamesTheHosts) {

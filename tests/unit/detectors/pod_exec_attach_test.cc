@@ -16,7 +16,6 @@ using testing::SourcePath;
 
 constexpr char kId[] = "pod_exec_attach";
 
-
 TEST(PodExecAttachTest, DecodesCommandAndContainer) {
   auto run = RunDetectorOnFile(kId, SourcePath("tests/data/falco/k8s_audit__exec_pod.json"));
   ASSERT_EQ(run.alerts.size(), 1u);

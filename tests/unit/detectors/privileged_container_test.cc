@@ -16,7 +16,6 @@ using testing::SourcePath;
 
 constexpr char kId[] = "privileged_container";
 
-
 TEST(PrivilegedContainerTest, NamesTheSecondContainer) {
   auto run = RunDetectorOnFile(
       kId,

@@ -11,7 +11,6 @@ using testing::Fields;
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-
 constexpr char kId[] = "rbac_anonymous_grant";
 
 TEST(RbacAnonymousGrantTest, CriticalWithRoleAndSubject) {

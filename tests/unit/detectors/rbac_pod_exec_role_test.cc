@@ -12,7 +12,6 @@ using testing::RunDetector;
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-
 constexpr char kId[] = "rbac_pod_exec_role";
 
 TEST(RbacPodExecRoleTest, ReportsTheRuleGrantingExec) {

@@ -12,7 +12,6 @@ using testing::RunDetector;
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-
 constexpr char kId[] = "rbac_write_role";
 
 TEST(RbacWriteRoleTest, SeverityDependsOnTheResourcesWritten) {

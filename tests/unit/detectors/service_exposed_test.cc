@@ -12,7 +12,6 @@ using testing::RunDetector;
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-
 constexpr char kId[] = "service_exposed";
 
 TEST(ServiceExposedTest, NodePortEvidenceAndExternalIpsSeverity) {

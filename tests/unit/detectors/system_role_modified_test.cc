@@ -12,7 +12,6 @@ using testing::RunDetector;
 using testing::RunDetectorOnFile;
 using testing::SourcePath;
 
-
 constexpr char kId[] = "system_role_modified";
 
 TEST(SystemRoleModifiedTest, PatchCarriesTheNewRulesAndIgnoreListIsConfigurable) {

@@ -8,7 +8,6 @@
 
 namespace kaudit::testing {
 
-
 inline std::string Case(const std::string& id, const std::string& kind, const std::string& f) {
   return SourcePath("tests/data/detectors/" + id + "/" + kind + "/" + f);
 }
