@@ -33,22 +33,11 @@ class RbacPodExecRole final : public Detector {
   const DetectorInfo& info() const override { return info_; }
 
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
-    if (!e.first_outcome || !e.Succeeded()) return;
-    const RoleView* role = WrittenRole(e);
-    if (role == nullptr) {
-      if (e.request_object.empty()) ++not_judged_;
-      return;
-    }
-    for (const auto& rule : role->rules) {
-      if (!ContainsAny(rule.resources, {"pods/exec", "pods/attach", "pods/*"})) continue;
-      Alert a = MakeAlert(info_, e);
-      a.message = absl::StrCat(ActorLabel(e), " ", ToAbsl(PastTense(e.verb)), " ", RoleLabel(e),
-                               " granting exec into pods (", RuleText(rule),
-                               "): its holders can run commands in any matching container");
-      a.AddField("rule", RuleText(rule));
-      out.Emit(std::move(a));
-      return;
-    }
+    JudgeWrittenRole(info_, e, out, &not_judged_, [](const PolicyRuleView& rule) -> std::string {
+      if (!ContainsAny(rule.resources, {"pods/exec", "pods/attach", "pods/*"})) return "";
+      return absl::StrCat(" granting exec into pods (", RuleText(rule),
+                          "): its holders can run commands in any matching container");
+    });
   }
 
   uint64_t events_not_judged() const override { return not_judged_; }

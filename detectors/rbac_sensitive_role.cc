@@ -35,13 +35,7 @@ class RbacSensitiveRole final : public Detector {
   const DetectorInfo& info() const override { return info_; }
 
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
-    if (!e.first_outcome || !e.Succeeded()) return;
-    const RoleView* role = WrittenRole(e);
-    if (role == nullptr) {
-      if (e.request_object.empty()) ++not_judged_;
-      return;
-    }
-    for (const auto& rule : role->rules) {
+    JudgeWrittenRole(info_, e, out, &not_judged_, [](const PolicyRuleView& rule) -> std::string {
       std::string_view why;
       if (ContainsAny(rule.verbs, {"escalate", "bind", "impersonate"})) {
         why = "can escalate, bind or impersonate past its own permissions";
@@ -51,14 +45,9 @@ class RbacSensitiveRole final : public Detector {
                  ContainsAny(rule.verbs, {"create", "*"})) {
         why = "can mint tokens for service accounts";
       }
-      if (why.empty()) continue;
-      Alert a = MakeAlert(info_, e);
-      a.message = absl::StrCat(ActorLabel(e), " ", ToAbsl(PastTense(e.verb)), " ", RoleLabel(e),
-                               " with rule ", RuleText(rule), ": its holders ", ToAbsl(why));
-      a.AddField("rule", RuleText(rule));
-      out.Emit(std::move(a));
-      return;
-    }
+      if (why.empty()) return "";
+      return absl::StrCat(" with rule ", RuleText(rule), ": its holders ", ToAbsl(why));
+    });
   }
 
   uint64_t events_not_judged() const override { return not_judged_; }

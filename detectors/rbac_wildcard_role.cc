@@ -33,27 +33,16 @@ class RbacWildcardRole final : public Detector {
   const DetectorInfo& info() const override { return info_; }
 
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
-    if (!e.first_outcome || !e.Succeeded()) return;
-    const RoleView* role = WrittenRole(e);
-    if (role == nullptr) {
-      if (e.request_object.empty()) ++not_judged_;
-      return;
-    }
-    for (const auto& rule : role->rules) {
-      bool verbs = ContainsView(rule.verbs, "*");
-      bool resources = ContainsView(rule.resources, "*");
-      if (!verbs && !resources) continue;
-      Alert a = MakeAlert(info_, e);
-      std::string what = verbs && resources ? "all verbs on all resources"
+    JudgeWrittenRole(info_, e, out, &not_judged_, [](const PolicyRuleView& rule) -> std::string {
+      const bool verbs = ContainsView(rule.verbs, "*");
+      const bool resources = ContainsView(rule.resources, "*");
+      if (!verbs && !resources) return "";
+      const char* what = verbs && resources ? "all verbs on all resources"
                          : verbs            ? "all verbs"
                                             : "all resources";
-      a.message = absl::StrCat(ActorLabel(e), " ", ToAbsl(PastTense(e.verb)), " ", RoleLabel(e),
-                               " with a wildcard rule (", RuleText(rule), "): grants ", what,
-                               " to whoever is bound to it");
-      a.AddField("rule", RuleText(rule));
-      out.Emit(std::move(a));
-      return;
-    }
+      return absl::StrCat(" with a wildcard rule (", RuleText(rule), "): grants ", what,
+                          " to whoever is bound to it");
+    });
   }
 
   uint64_t events_not_judged() const override { return not_judged_; }

@@ -94,4 +94,25 @@ std::string RoleLabel(const AuditEvent& e) {
   return absl::StrCat(ToAbsl(kind), " ", ObjectLabel(e));
 }
 
+void JudgeWrittenRole(const DetectorInfo& info, const AuditEvent& e, AlertEmitter& out,
+                      uint64_t* not_judged,
+                      const std::function<std::string(const PolicyRuleView&)>& describe) {
+  if (!e.first_outcome || !e.Succeeded()) return;
+  const RoleView* role = WrittenRole(e);
+  if (role == nullptr) {
+    if (e.request_object.empty()) ++*not_judged;
+    return;
+  }
+  for (const auto& rule : role->rules) {
+    std::string tail = describe(rule);
+    if (tail.empty()) continue;
+    Alert a = MakeAlert(info, e);
+    a.message =
+        absl::StrCat(ActorLabel(e), " ", ToAbsl(PastTense(e.verb)), " ", RoleLabel(e), tail);
+    a.AddField("rule", RuleText(rule));
+    out.Emit(std::move(a));
+    return;
+  }
+}
+
 }  // namespace kaudit

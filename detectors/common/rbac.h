@@ -2,11 +2,13 @@
 // Helpers shared by the RBAC, config and exposure detectors: reading roles and bindings
 // written by a request, and rendering rules and subjects as evidence.
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "src/engine/detector.h"
 #include "src/event/audit_event.h"
 
 namespace kaudit {
@@ -38,5 +40,14 @@ const RoleBindingView* WrittenBinding(const AuditEvent& e);
 
 // "ClusterRole x" / "Role ns/x" from objectRef.
 std::string RoleLabel(const AuditEvent& e);
+
+// Judges the Role or ClusterRole a successful write put into the cluster, once per request:
+// `describe(rule)` returns, for a rule that matters, the rest of the message after
+// "<actor> <created> <role>" (empty for rules that do not), and one alert is emitted for the
+// first such rule, with the rule as evidence. Events that carry no object (audit level
+// Metadata) are counted in *not_judged.
+void JudgeWrittenRole(const DetectorInfo& info, const AuditEvent& e, AlertEmitter& out,
+                      uint64_t* not_judged,
+                      const std::function<std::string(const PolicyRuleView&)>& describe);
 
 }  // namespace kaudit
