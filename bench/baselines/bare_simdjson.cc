@@ -10,7 +10,7 @@ namespace kaudit::bench {
 
 namespace od = simdjson::ondemand;
 
-__attribute__((always_inline)) inline uint64_t Extract(od::object obj);
+uint64_t Extract(od::object obj);
 
 uint64_t Pass(std::string_view data, uint64_t* checksum, bool per_line) {
   constexpr size_t kChunk = 4 << 20;
@@ -65,7 +65,7 @@ uint64_t BareSimdjsonPassPerLine(std::string_view data, uint64_t* checksum) {
   return Pass(data, checksum, true);
 }
 
-__attribute__((always_inline)) inline uint64_t Extract(od::object obj) {
+uint64_t Extract(od::object obj) {
   uint64_t sum = 0;
   {
     {

@@ -402,7 +402,7 @@ class EventReader::Impl {
   }
 
   // Decides between JSON lines and multi-line documents from the start of the input.
-  bool LooksMultiLine(size_t first, bool eof) const {
+  bool LooksMultiLine(size_t first) const {
     if (buf_[first] == '[') return true;
     if (buf_[first] != '{') return false;
     size_t le = LineEnd(first, filled_);
@@ -459,7 +459,7 @@ absl::Status EventReader::Impl::Read(ByteSource& src, EventHandler& h, ReaderSta
   while (first < filled_ && IsWs(buf_[first])) ++first;
   if (first >= filled_ && eof) return absl::OkStatus();
 
-  if (first < filled_ && LooksMultiLine(first, eof)) {
+  if (first < filled_ && LooksMultiLine(first)) {
     while (!eof) {
       if (filled_ == cap_) {
         if (cap_ >= opts_.max_document_bytes) {
@@ -498,7 +498,7 @@ absl::Status EventReader::Impl::Read(ByteSource& src, EventHandler& h, ReaderSta
       end = static_cast<size_t>(static_cast<const char*>(nl) - buf_.get()) + 1;
     } else if (eof) {
       end = filled_;
-    } else if (filled_ - start < cap_ / 2 || start > 0) {
+    } else if (start > 0) {
       end = start;  // room left (after compaction): read more
     } else if (cap_ < opts_.max_event_bytes + 1) {
       Reserve(std::min(cap_ * 2, opts_.max_event_bytes + 1));
