@@ -24,6 +24,16 @@ struct DetectorSummary {
   uint64_t alerts_total() const;
 };
 
+// A counter or gauge of a live source (webhook requests, tail rotations, Kafka lag, the engine
+// queue), rendered into /metrics next to the engine's own. Samples of one metric share a name.
+struct SourceMetric {
+  std::string name;  // kaudit_<component>_<noun>_<unit>, e.g. kaudit_webhook_requests_total
+  std::string help;
+  bool gauge = false;
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+};
+
 // What a run did, printed at the end (text on stderr, or JSON with --summary-file).
 struct RunSummary {
   uint64_t inputs = 0;
@@ -40,6 +50,7 @@ struct RunSummary {
   absl::Time last_event_time = absl::InfinitePast();  // newest stageTimestamp seen
   std::vector<DetectorSummary> detectors;
   std::vector<SinkStats> sinks;
+  std::vector<SourceMetric> source_metrics;
 
   std::string ToText() const;
   std::string ToJson() const;

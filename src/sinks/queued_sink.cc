@@ -64,7 +64,7 @@ void QueuedSink::Run() {
   std::unique_lock<std::mutex> l(mu_);
   while (true) {
     cv_.wait_for(l, absl::ToChronoNanoseconds(opts_.flush_interval), [&] {
-      return stop_ || queue_.size() >= opts_.batch_max || (flushing_ && !queue_.empty());
+      return stop_ || queue_.size() >= opts_.batch_max || (flush_waiters_ > 0 && !queue_.empty());
     });
     if (queue_.empty()) {
       if (stop_) return;
@@ -86,7 +86,7 @@ void QueuedSink::Run() {
       ++stats_.batches;
       backoff = opts_.retry_initial;
       in_flight_ = 0;
-      if (queue_.empty()) drained_.notify_all();
+      drained_.notify_all();
       continue;
     }
     // Failed: put the batch back in front (unless newer alerts filled the buffer meanwhile,
@@ -102,6 +102,7 @@ void QueuedSink::Run() {
       ++stats_.dropped_queue_full;
     }
     in_flight_ = 0;
+    drained_.notify_all();
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     absl::Duration wait = backoff * jitter(rng);
     backoff = std::min(backoff * 2, opts_.retry_max);
@@ -112,17 +113,29 @@ void QueuedSink::Run() {
 
 absl::Status QueuedSink::Flush() {
   std::unique_lock<std::mutex> l(mu_);
-  flushing_ = true;
+  ++flush_waiters_;
   cv_.notify_all();
   bool done = drained_.wait_for(l, absl::ToChronoNanoseconds(opts_.flush_timeout),
                                 [&] { return queue_.empty() && in_flight_ == 0; });
-  flushing_ = false;
+  --flush_waiters_;
   if (done) return absl::OkStatus();
   uint64_t left = queue_.size() + in_flight_;
   stats_.dropped_shutdown += queue_.size();
   queue_.clear();
   return absl::UnavailableError(absl::StrCat("sink ", opts_.name, ": ", left,
                                              " alerts not delivered within the flush timeout"));
+}
+
+bool QueuedSink::WaitSettled(uint64_t count, absl::Duration timeout) {
+  std::unique_lock<std::mutex> l(mu_);
+  if (settled() >= count) return true;
+  if (timeout <= absl::ZeroDuration()) return false;  // polled: settles within flush_interval
+  ++flush_waiters_;
+  cv_.notify_all();
+  bool done = drained_.wait_for(l, absl::ToChronoNanoseconds(timeout),
+                                [&] { return settled() >= count || stop_; });
+  --flush_waiters_;
+  return done && settled() >= count;
 }
 
 SinkStats QueuedSink::stats() const {
@@ -144,6 +157,17 @@ absl::Status SinkSet::Flush() {
     if (!st.ok() && first.ok()) first = st;
   }
   return first;
+}
+
+bool SinkSet::WaitSettled(uint64_t count, absl::Duration timeout) {
+  // Every sink sees every alert, so the same count applies to each.
+  const absl::Time deadline = absl::Now() + timeout;
+  for (auto& s : sinks_) {
+    if (!s->WaitSettled(count, std::max(absl::ZeroDuration(), deadline - absl::Now()))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::vector<SinkStats> SinkSet::stats() const {

@@ -64,12 +64,14 @@ class QueuedSink final : public AlertSink {
   // Waits until everything queued was delivered or flush_timeout passed (the rest is dropped
   // and counted; the status then says how many).
   absl::Status Flush() override;
+  bool WaitSettled(uint64_t count, absl::Duration timeout) override;
   SinkStats stats() const;
   const QueuedSinkOptions& options() const { return opts_; }
 
  private:
   void Run();
   bool Wanted(const Alert& a) const;
+  uint64_t settled() const { return stats_.filtered + stats_.sent + stats_.dropped(); }
 
   QueuedSinkOptions opts_;
   std::unique_ptr<Transport> transport_;
@@ -79,7 +81,7 @@ class QueuedSink final : public AlertSink {
   std::deque<Alert> queue_;
   size_t in_flight_ = 0;
   bool stop_ = false;
-  bool flushing_ = false;
+  int flush_waiters_ = 0;  // Flush() / WaitSettled() callers: deliver partial batches now
   SinkStats stats_;
   std::thread worker_;
 };
@@ -90,6 +92,7 @@ class SinkSet final : public AlertSink {
   void Add(std::unique_ptr<QueuedSink> sink) { sinks_.push_back(std::move(sink)); }
   absl::Status Send(std::span<const Alert> alerts) override;
   absl::Status Flush() override;
+  bool WaitSettled(uint64_t count, absl::Duration timeout) override;
   std::vector<SinkStats> stats() const;
   size_t size() const { return sinks_.size(); }
 

@@ -4,6 +4,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <deque>
+#include <map>
 #include <sstream>
 
 namespace kaudit {
@@ -142,6 +143,18 @@ std::string RenderMetrics(const RunSummary& s, const ProcessInfo& info, bool fin
     Builder::Add(dropped, static_cast<double>(k.dropped_shutdown),
                  {{"sink", k.name}, {"reason", "shutdown"}});
     Builder::Add(depth, static_cast<double>(k.queue_depth), {{"sink", k.name}});
+  }
+
+  // Source metrics, grouped by name in order of first appearance.
+  std::map<std::string, MetricFamily*> by_name;
+  for (const SourceMetric& m : s.source_metrics) {
+    MetricFamily*& f = by_name[m.name];
+    if (f == nullptr) {
+      f = &b.Family(m.name, m.help, m.gauge ? MetricType::Gauge : MetricType::Counter);
+    }
+    std::vector<ClientMetric::Label> labels;
+    for (const auto& [k, v] : m.labels) labels.push_back({k, v});
+    Builder::Add(*f, m.value, std::move(labels));
   }
 
   std::ostringstream out;

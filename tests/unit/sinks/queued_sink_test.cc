@@ -120,3 +120,49 @@ TEST(AlertFormatTest, FalcoPriorities) {
 
 }  // namespace
 }  // namespace kaudit
+
+namespace kaudit {
+namespace {
+
+TEST(QueuedSinkSettledTest, SettlesOnlyAfterDeliveryOrCountedDrop) {
+  auto t = std::make_unique<FakeTransport>();
+  FakeTransport* ft = t.get();
+  ft->down = true;
+  QueuedSinkOptions o = Fast();
+  o.queue_max = 2;
+  QueuedSink s(o, std::move(t));
+  std::vector<Alert> two = {A("1"), A("2", Severity::kInfo, "filtered-out-by-nothing")};
+  ASSERT_TRUE(s.Send(two).ok());
+  // The destination is down: nothing is settled, however long we wait.
+  EXPECT_FALSE(s.WaitSettled(2, absl::Milliseconds(50)));
+  EXPECT_FALSE(s.WaitSettled(1, absl::ZeroDuration()));
+  // A third alert pushes the oldest out of the full buffer: that one is settled (dropped,
+  // counted), the other two are not.
+  std::vector<Alert> one = {A("3")};
+  ASSERT_TRUE(s.Send(one).ok());
+  EXPECT_TRUE(s.WaitSettled(1, absl::Seconds(1)));
+  EXPECT_FALSE(s.WaitSettled(3, absl::Milliseconds(20)));
+  ft->down = false;
+  EXPECT_TRUE(s.WaitSettled(3, absl::Seconds(5)));
+  SinkStats st = s.stats();
+  EXPECT_EQ(st.sent + st.dropped_queue_full, 3u);
+  EXPECT_GE(st.dropped_queue_full, 1u);
+}
+
+TEST(QueuedSinkSettledTest, SinkSetWaitsForEverySink) {
+  auto fast = std::make_unique<FakeTransport>();
+  auto slow = std::make_unique<FakeTransport>();
+  FakeTransport* slow_t = slow.get();
+  slow_t->down = true;
+  SinkSet set;
+  set.Add(std::make_unique<QueuedSink>(Fast(), std::move(fast)));
+  set.Add(std::make_unique<QueuedSink>(Fast(), std::move(slow)));
+  std::vector<Alert> in = {A("1")};
+  ASSERT_TRUE(set.Send(in).ok());
+  EXPECT_FALSE(set.WaitSettled(1, absl::Milliseconds(50)));
+  slow_t->down = false;
+  EXPECT_TRUE(set.WaitSettled(1, absl::Seconds(5)));
+}
+
+}  // namespace
+}  // namespace kaudit

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "src/config/config.h"
+#include "src/pipeline/summary.h"
+
+namespace kaudit {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFatal = 1;
+
+// A subcommand: its CLI11 node (true once parsed) and what runs it. Each command file defines
+// one Add...Command(app); main.cc lists them.
+struct Command {
+  CLI::App* sub = nullptr;
+  std::function<int()> run;
+};
+
+Command AddReplayCommand(CLI::App& app);
+Command AddServeCommand(CLI::App& app);
+Command AddTailCommand(CLI::App& app);
+Command AddDetectorsCommand(CLI::App& app);
+Command AddCheckConfigCommand(CLI::App& app);
+Command AddVersionCommand(CLI::App& app);
+
+// Logs the error and returns kExitFatal.
+int Fatal(const absl::Status& s);
+// The config file, or the defaults when `path` is empty.
+[[nodiscard]] absl::StatusOr<Config> LoadConfig(const std::string& path);
+
+// Flags every mode shares; they override the config file.
+struct CommonFlags {
+  std::string config;
+  std::string format;
+  std::string output;
+  std::string min_severity;
+  std::string dead_letter;
+  std::string max_event_bytes;
+  std::string metrics_addr;
+  std::string summary_file;
+  bool quiet = false;
+
+  void AddTo(CLI::App* sub, bool live);
+  // Loads the config and applies the flags; errors name the flag or config key.
+  [[nodiscard]] absl::StatusOr<Config> Load() const;
+};
+
+// Prints the summary on stderr (unless quiet) and writes it as JSON to --summary-file.
+[[nodiscard]] absl::Status ReportSummary(const RunSummary& summary, const CommonFlags& flags);
+
+std::string Version();
+
+}  // namespace kaudit

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "src/app/app_common.h"
+#include "src/config/config.h"
+#include "src/pipeline/live.h"
+
+namespace kaudit {
+
+// Runs a live mode (serve, tail, consume): builds the sinks and the pipeline, starts the
+// source, serves /metrics /healthz /readyz (with --metrics-addr), and on SIGTERM or SIGINT
+// drains: stop the source, process what was queued, flush the sinks, acknowledge, report,
+// exit 0. Also ends when the source is exhausted.
+using SourceFactory = std::function<absl::StatusOr<std::unique_ptr<LiveSource>>(const Config&)>;
+int RunLive(const std::string& mode, const CommonFlags& flags, LiveOptions queue,
+            const SourceFactory& make_source);
+
+}  // namespace kaudit

@@ -1,0 +1,135 @@
+// kaudit replay: forensic replay of audit log files.
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "src/app/app_common.h"
+#include "src/common/clock.h"
+#include "src/common/context.h"
+#include "src/common/rate_limited_log.h"
+#include "src/common/time_util.h"
+#include "src/parse/event_reader.h"
+#include "src/pipeline/replay.h"
+#include "src/pipeline/sinks_from_config.h"
+#include "src/telemetry/metrics.h"
+#include "src/telemetry/status_server.h"
+
+namespace kaudit {
+namespace {
+
+struct ReplayFlags {
+  CommonFlags common;
+  std::vector<std::string> inputs;
+  std::string since, until;
+  std::string metrics_linger;
+  bool progress = false, no_progress = false;
+};
+
+int RunReplay(const ReplayFlags& f) {
+  RealClock clock;
+  auto config_or = f.common.Load();
+  if (!config_or.ok()) return Fatal(config_or.status());
+  Config config = *std::move(config_or);
+  ReplayOptions opts;
+  opts.inputs = f.inputs;
+  if (!f.since.empty()) {
+    auto t = ParseTimeBound(f.since, clock.Now());
+    if (!t.ok())
+      return Fatal(absl::InvalidArgumentError(absl::StrCat("--since: ", t.status().message())));
+    opts.since = *t;
+  }
+  if (!f.until.empty()) {
+    auto t = ParseTimeBound(f.until, clock.Now());
+    if (!t.ok())
+      return Fatal(absl::InvalidArgumentError(absl::StrCat("--until: ", t.status().message())));
+    opts.until = *t;
+  }
+  opts.progress = !f.no_progress && (f.progress || isatty(STDERR_FILENO));
+  auto sinks = BuildSinks(config, isatty(STDOUT_FILENO));
+  if (!sinks.ok()) return Fatal(sinks.status());
+
+  // /metrics, /healthz, /readyz on their own port, rendered from the latest snapshot.
+  std::mutex snapshot_mu;
+  RunSummary snapshot;
+  bool finished = false;
+  std::atomic<bool> final_scraped{false};  // a scrape has seen the finished run's counters
+  std::unique_ptr<StatusServer> status;
+  absl::Duration linger = absl::ZeroDuration();
+  if (!f.metrics_linger.empty()) {
+    auto d = ParseDurationString(f.metrics_linger);
+    if (!d.ok())
+      return Fatal(
+          absl::InvalidArgumentError(absl::StrCat("--metrics-linger: ", d.status().message())));
+    linger = *d;
+  }
+  if (!f.common.metrics_addr.empty()) {
+    ProcessInfo info{Version(), ParserInfo(), "replay"};
+    SinkSet* set = sinks->get();
+    auto server = StatusServer::Start(f.common.metrics_addr, [&, info, set] {
+      std::lock_guard<std::mutex> l(snapshot_mu);
+      RunSummary copy = snapshot;
+      copy.sinks = set->stats();
+      std::string page = RenderMetrics(copy, info, finished);
+      if (finished) final_scraped = true;
+      return page;
+    });
+    if (!server.ok()) return Fatal(server.status());
+    status = std::move(*server);
+    status->SetReady(true);
+    const std::string& addr = f.common.metrics_addr;
+    LogLine("info", absl::StrCat("metrics on http://", addr.substr(0, addr.rfind(':')), ":",
+                                 status->port(), "/metrics"));
+    opts.on_snapshot = [&](const RunSummary& s) {
+      std::lock_guard<std::mutex> l(snapshot_mu);
+      snapshot = s;
+    };
+  }
+  auto replayer = Replayer::Create(config, sinks->get(), Context{&clock});
+  if (!replayer.ok()) return Fatal(replayer.status());
+  auto summary = (*replayer)->Run(opts);
+  if (!summary.ok()) return Fatal(summary.status());
+  summary->sinks = (*sinks)->stats();
+  if (absl::Status s = ReportSummary(*summary, f.common); !s.ok()) return Fatal(s);
+  {
+    std::lock_guard<std::mutex> l(snapshot_mu);
+    snapshot = *summary;
+    finished = true;
+  }
+  if (status && linger > absl::ZeroDuration()) {
+    // Serve until a scrape has seen the final counters, or the linger time is up.
+    LogLine("info", absl::StrCat("replay finished; serving metrics until the next scrape, at most ",
+                                 absl::FormatDuration(linger)));
+    const absl::Time deadline = clock.Now() + linger;
+    while (!final_scraped && clock.Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
+    absl::SleepFor(absl::Milliseconds(200));  // let that scrape's response be written
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Command AddReplayCommand(CLI::App& app) {
+  auto f = std::make_shared<ReplayFlags>();
+  auto* replay = app.add_subcommand(
+      "replay",
+      "Replay audit logs (JSON lines, EventList or JSON array; plain or gzip; '-' for stdin) "
+      "through every enabled detector. Directories are expanded and rotated files ordered by "
+      "time.");
+  replay->add_option("inputs", f->inputs, "Files, directories, or - for stdin")->required();
+  f->common.AddTo(replay, /*live=*/false);
+  replay->add_option("--since", f->since,
+                     "Skip events before this time (RFC 3339, a date, or a duration ago: 2h, 7d)");
+  replay->add_option("--until", f->until, "Skip events at or after this time (same forms)");
+  replay->add_option("--metrics-linger", f->metrics_linger,
+                     "After the replay, keep serving metrics until one scrape has read the final "
+                     "counters, at most this long (e.g. 5m)");
+  replay->add_flag("--progress", f->progress,
+                   "Show a progress bar on stderr (default on a terminal)");
+  replay->add_flag("--no-progress", f->no_progress, "Never show a progress bar");
+  return Command{replay, [f] { return RunReplay(*f); }};
+}
+
+}  // namespace kaudit

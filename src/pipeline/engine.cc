@@ -1,0 +1,128 @@
+#include "src/pipeline/engine.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "detectors/registry.h"
+#include "src/common/status_macros.h"
+#include "src/common/strings.h"
+
+namespace kaudit {
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const Config& config, AlertSink* sink,
+                                                       Context ctx) {
+  KAUDIT_ASSIGN_OR_RETURN(std::vector<DetectorSlot> slots, BuildDetectors(config.detectors));
+  std::unique_ptr<DeadLetterWriter> dead_letter;
+  if (!config.input.dead_letter_file.empty()) {
+    KAUDIT_ASSIGN_OR_RETURN(dead_letter, DeadLetterWriter::Open(config.input.dead_letter_file));
+  }
+  return std::unique_ptr<Engine>(
+      new Engine(config, sink, ctx, std::move(slots), std::move(dead_letter)));
+}
+
+Engine::Engine(const Config& config, AlertSink* sink, Context ctx, std::vector<DetectorSlot> slots,
+               std::unique_ptr<DeadLetterWriter> dead_letter)
+    : config_(config),
+      sink_(sink),
+      ctx_(ctx),
+      dispatcher_(std::move(slots),
+                  DispatcherOptions{config.engine.dedup_entries, config.engine.allowed_lateness,
+                                    config.engine.aggregate_max_keys}),
+      dead_letter_(std::move(dead_letter)) {
+  for (auto& l : limiters_) l = std::make_unique<LogLimiter>(config.input.error_log_burst);
+}
+
+void Engine::OnEvent(AuditEvent& e) {
+  if ((since_ && e.stage_timestamp < *since_) || (until_ && e.stage_timestamp >= *until_)) {
+    ++summary_.out_of_range;
+    return;
+  }
+  dispatcher_.Dispatch(e, alerts_);
+  if (!alerts_.empty()) Deliver();
+}
+
+void Engine::OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,
+                       std::string_view raw) {
+  uint64_t n = 0;
+  if (limiters_[static_cast<int>(reason)]->ShouldLog(&n)) {
+    LogLine("warning", absl::StrCat(where.ToString(), ": invalid event (",
+                                    ToAbsl(InvalidReasonName(reason)), "): ", ToAbsl(detail),
+                                    n > config_.input.error_log_burst
+                                        ? absl::StrCat(" [", n, " so far; logging less often]")
+                                        : ""));
+  }
+  if (dead_letter_) dead_letter_->Write(reason, where, detail, raw);
+}
+
+void Engine::Finish() {
+  dispatcher_.Finish(alerts_);
+  if (!alerts_.empty()) Deliver();
+}
+
+void Engine::Deliver() {
+  // Alerts below the output threshold are counted, not written.
+  size_t kept = 0;
+  for (size_t i = 0; i < alerts_.size(); ++i) {
+    if (alerts_[i].severity < config_.output.min_severity) {
+      ++summary_.alerts_below_min_severity;
+      continue;
+    }
+    if (kept != i) alerts_[kept] = std::move(alerts_[i]);
+    ++kept;
+  }
+  alerts_.resize(kept);
+  if (!alerts_.empty()) {
+    offered_ += alerts_.size();
+    if (absl::Status s = sink_->Send(alerts_); !s.ok()) {
+      summary_.alerts_sink_failed += alerts_.size();
+      if (sink_errors_.ShouldLog()) LogLine("error", absl::StrCat("alert output: ", s.message()));
+    } else {
+      summary_.alerts_emitted += alerts_.size();
+    }
+  }
+  alerts_.clear();
+}
+
+RunSummary Engine::Snapshot(const ReaderStats& stats, absl::Time start) const {
+  RunSummary out = summary_;
+  out.reader = stats;
+  out.duplicates = dispatcher_.stats().duplicates;
+  out.last_event_time = dispatcher_.max_event_time();
+  out.dead_letters = dead_letter_ ? dead_letter_->written() : 0;
+  out.aggregation_evictions = dispatcher_.aggregator().evictions();
+  out.seconds = absl::ToDoubleSeconds(ctx_.clock->Now() - start);
+  for (size_t i = 0; i < dispatcher_.num_detectors(); ++i) {
+    const Detector& d = dispatcher_.detector(i);
+    const DetectorCounters& c = dispatcher_.counters(i);
+    DetectorSummary ds;
+    ds.id = d.info().id;
+    ds.events = c.events;
+    ds.allowed = c.allowed;
+    ds.alerts = c.alerts;
+    ds.not_judged = d.events_not_judged();
+    ds.state_entries = d.state_entries();
+    ds.state_evictions = d.state_evictions();
+    ds.alerts_aggregated = c.aggregated;
+    out.detectors.push_back(std::move(ds));
+  }
+  return out;
+}
+
+void Engine::LogNotJudged(const RunSummary& summary) const {
+  std::string not_judged;
+  uint64_t most = 0;
+  for (const auto& ds : summary.detectors) {
+    if (ds.not_judged == 0) continue;
+    absl::StrAppend(&not_judged, not_judged.empty() ? "" : ", ", ds.id, "=", ds.not_judged);
+    most = std::max(most, ds.not_judged);
+  }
+  if (not_judged.empty()) return;
+  LogLine("warning",
+          absl::StrCat("up to ", most,
+                       " events could not be judged because they carry no request or response "
+                       "object (audit level Metadata); raise the audit policy to Request for "
+                       "pods, workloads and RBAC. Per detector: ",
+                       not_judged));
+}
+
+}  // namespace kaudit

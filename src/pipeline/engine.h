@@ -1,0 +1,74 @@
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "src/common/context.h"
+#include "src/common/rate_limited_log.h"
+#include "src/config/config.h"
+#include "src/engine/dispatcher.h"
+#include "src/parse/event_reader.h"
+#include "src/pipeline/dead_letter.h"
+#include "src/pipeline/summary.h"
+#include "src/sinks/sink.h"
+
+namespace kaudit {
+
+// The part every mode shares (replay, serve, tail, Kafka): takes parsed events, runs the
+// detectors through the dispatcher, hands alerts at or above output.min_severity to the sink,
+// logs (rate-limited) and dead-letters invalid documents, and keeps the run's counters.
+// Single-threaded: one Engine per pipeline thread.
+class Engine final : public EventHandler {
+ public:
+  // Builds the detectors from the config (errors name the config key) and opens the
+  // dead-letter file when one is configured.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Engine>> Create(const Config& config,
+                                                                      AlertSink* sink, Context ctx);
+
+  // Events whose stageTimestamp is outside [since, until) are counted and skipped.
+  void SetTimeRange(std::optional<absl::Time> since, std::optional<absl::Time> until) {
+    since_ = since;
+    until_ = until;
+  }
+
+  void OnEvent(AuditEvent& e) override;
+  void OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,
+                 std::string_view raw) override;
+
+  // End of input: stateful detectors and aggregation windows emit what they hold.
+  void Finish();
+  // Number of alerts handed to the sink so far (pass to AlertSink::WaitSettled).
+  uint64_t alerts_offered() const { return offered_; }
+
+  // The counters so far; `reader` holds the parser's counters, `start` when the run began.
+  RunSummary Snapshot(const ReaderStats& reader, absl::Time start) const;
+  // One warning naming the detectors that met events without the object they judge.
+  void LogNotJudged(const RunSummary& summary) const;
+
+  RunSummary& summary() { return summary_; }
+  const Dispatcher& dispatcher() const { return dispatcher_; }
+
+ private:
+  Engine(const Config& config, AlertSink* sink, Context ctx, std::vector<DetectorSlot> slots,
+         std::unique_ptr<DeadLetterWriter> dead_letter);
+  void Deliver();
+
+  const Config& config_;
+  AlertSink* sink_;
+  Context ctx_;
+  Dispatcher dispatcher_;
+  std::vector<Alert> alerts_;
+  RunSummary summary_;
+  uint64_t offered_ = 0;
+  std::optional<absl::Time> since_, until_;
+  std::array<std::unique_ptr<LogLimiter>, kNumInvalidReasons> limiters_;
+  LogLimiter sink_errors_{5};
+  std::unique_ptr<DeadLetterWriter> dead_letter_;
+};
+
+}  // namespace kaudit
