@@ -290,6 +290,8 @@ absl::Status ReadSink(const YAML::Node& n, const std::string& path, SinkConfig& 
       {"max_message_bytes", SizeField(&sc.max_message_bytes, 480, 65507)},
       {"batch_max", SizeField(&sc.batch_max, 1, 100000)},
       {"queue_max", SizeField(&sc.queue_max, 1, 100000000)},
+      {"buffer_dir", StringField(&sc.buffer_dir)},
+      {"buffer_max_bytes", SizeField(&sc.buffer_max_bytes, 1ull << 20, 1ull << 40)},
       {"timeout", DurationField(&sc.timeout)},
       {"flush_interval", DurationField(&sc.flush_interval)},
       {"retry_initial", DurationField(&sc.retry_initial)},
@@ -311,6 +313,11 @@ absl::Status ReadSink(const YAML::Node& n, const std::string& path, SinkConfig& 
   if (sc.type == "syslog" && !ValidHostPort(sc.address)) {
     return MapReader::Error(path + ".address",
                             absl::StrCat("expected host:port (or [ipv6]:port), got ", sc.address));
+  }
+  if (!sc.buffer_dir.empty() && (sc.type == "stdout" || sc.type == "file")) {
+    return MapReader::Error(path + ".buffer_dir",
+                            "only network sinks (http, syslog) have a disk buffer; local writes "
+                            "wait instead of dropping");
   }
   if (sc.kind == "elasticsearch" && n["format"].IsDefined() && sc.format != "ecs") {
     return MapReader::Error(path + ".format", "an elasticsearch sink writes ecs documents");

@@ -65,6 +65,9 @@ struct SinkConfig {
   uint64_t max_message_bytes = 8192;  // udp: longer messages are truncated
   uint64_t batch_max = 100;
   uint64_t queue_max = 100000;
+  // Network sinks: alerts beyond queue_max wait on disk here (kept across restarts).
+  std::string buffer_dir;
+  uint64_t buffer_max_bytes = 1ull << 30;
   absl::Duration timeout = absl::Seconds(10);
   absl::Duration flush_interval = absl::Milliseconds(200);
   absl::Duration retry_initial = absl::Milliseconds(200);

@@ -5,7 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "src/common/rate_limited_log.h"
 #include "src/common/status_macros.h"
+#include "src/sinks/disk_buffer.h"
 #include "src/sinks/syslog_transport.h"
 #include "src/sinks/transports.h"
 
@@ -123,7 +125,20 @@ absl::StatusOr<std::unique_ptr<SinkSet>> BuildSinks(const Config& config, bool s
         return absl::InvalidArgumentError(absl::StrCat(key, ".url: ", t.status().message()));
       transport = std::move(*t);
     }
-    set->Add(std::make_unique<QueuedSink>(QueueOptions(sc), std::move(transport)));
+    std::unique_ptr<DiskBuffer> disk;
+    if (!sc.buffer_dir.empty()) {
+      auto d = DiskBuffer::Open(DiskBufferOptions{sc.buffer_dir, sc.buffer_max_bytes});
+      if (!d.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(key, ".buffer_dir: ", d.status().message()));
+      }
+      disk = std::move(*d);
+      if (uint64_t n = disk->pending(); n > 0) {
+        LogLine("info", absl::StrCat("sink ", sc.name, ": ", n,
+                                     " undelivered alerts from an earlier run found in ",
+                                     sc.buffer_dir, "; sending them first"));
+      }
+    }
+    set->Add(std::make_unique<QueuedSink>(QueueOptions(sc), std::move(transport), std::move(disk)));
   }
   return set;
 }

@@ -75,7 +75,12 @@ std::string RunSummary::ToText() const {
     if (k.retries) absl::StrAppend(&s, ", ", k.retries, " failed attempts retried");
     if (k.dropped()) {
       absl::StrAppend(&s, ", ", k.dropped(), " DROPPED (", k.dropped_queue_full, " buffer full, ",
-                      k.dropped_shutdown, " undelivered at exit)");
+                      k.dropped_shutdown, " undelivered at exit, ", k.dropped_disk,
+                      " disk buffer)");
+    }
+    if (k.spilled) absl::StrAppend(&s, ", ", k.spilled, " went through the disk buffer");
+    if (k.disk_pending) {
+      absl::StrAppend(&s, ", ", k.disk_pending, " kept in the disk buffer for the next start");
     }
     s.push_back('\n');
   }
@@ -135,6 +140,9 @@ std::string RunSummary::ToJson() const {
     w.Field("retries", static_cast<int64_t>(k.retries));
     w.Field("dropped_queue_full", static_cast<int64_t>(k.dropped_queue_full));
     w.Field("dropped_shutdown", static_cast<int64_t>(k.dropped_shutdown));
+    w.Field("dropped_disk", static_cast<int64_t>(k.dropped_disk));
+    w.Field("spilled", static_cast<int64_t>(k.spilled));
+    w.Field("disk_pending", static_cast<int64_t>(k.disk_pending));
     w.EndObject();
   }
   w.EndObject();

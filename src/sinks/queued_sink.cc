@@ -6,12 +6,15 @@
 #include "absl/strings/str_cat.h"
 #include "src/common/rate_limited_log.h"
 #include "src/common/strings.h"
+#include "src/sinks/disk_buffer.h"
 
 namespace kaudit {
 
-QueuedSink::QueuedSink(QueuedSinkOptions options, std::unique_ptr<Transport> transport)
-    : opts_(std::move(options)), transport_(std::move(transport)) {
+QueuedSink::QueuedSink(QueuedSinkOptions options, std::unique_ptr<Transport> transport,
+                       std::unique_ptr<DiskBuffer> disk)
+    : opts_(std::move(options)), transport_(std::move(transport)), disk_(std::move(disk)) {
   stats_.name = opts_.name;
+  if (disk_) recovered_ = disk_->stats().recovered;
   if (opts_.batch_max == 0) opts_.batch_max = 1;
   if (opts_.queue_max == 0) opts_.queue_max = 1;
   worker_ = std::thread([this] { Run(); });
@@ -32,11 +35,54 @@ bool QueuedSink::Wanted(const Alert& a) const {
   return opts_.detectors.empty() || opts_.detectors.count(a.detector_id) > 0;
 }
 
+uint64_t QueuedSink::DiskPending() const { return disk_ ? disk_->pending() : 0; }
+
+uint64_t QueuedSink::settled() const {
+  uint64_t done =
+      stats_.sent + stats_.dropped_queue_full + stats_.dropped_shutdown + stats_.dropped_disk;
+  if (disk_) {
+    DiskBufferStats d = disk_->stats();
+    done += d.dropped + d.corrupt;
+  }
+  return stats_.filtered + done - std::min(done, recovered_);
+}
+
+void QueuedSink::Spill(std::vector<Alert>& alerts) {
+  if (alerts.empty()) return;
+  if (absl::Status s = disk_->Append(alerts); !s.ok()) {
+    stats_.dropped_disk += alerts.size();
+    LogLine("error", ToStd(absl::StrCat("sink ", opts_.name, ": disk buffer: ", s.message(), " (",
+                                        alerts.size(), " alerts dropped)")));
+  } else {
+    stats_.spilled += alerts.size();
+  }
+  alerts.clear();
+}
+
+void QueuedSink::Refill() {
+  if (!disk_ || queue_.size() >= opts_.queue_max / 2 + 1) return;
+  std::vector<Alert> back;
+  auto n = disk_->Read(opts_.queue_max - queue_.size(), back);
+  if (!n.ok()) {
+    LogLine("error",
+            ToStd(absl::StrCat("sink ", opts_.name, ": disk buffer: ", n.status().message())));
+    return;
+  }
+  for (Alert& a : back) queue_.push_back(std::move(a));
+}
+
 absl::Status QueuedSink::Send(std::span<const Alert> alerts) {
   std::unique_lock<std::mutex> l(mu_);
+  std::vector<Alert> spill;
   for (const Alert& a : alerts) {
     if (!Wanted(a)) {
       ++stats_.filtered;
+      continue;
+    }
+    // Once anything waits on disk, newer alerts queue behind it there: order is kept.
+    if (disk_ && (!spill.empty() || queue_.size() >= opts_.queue_max || DiskPending() > 0)) {
+      spill.push_back(a);
+      ++stats_.accepted;
       continue;
     }
     if (queue_.size() >= opts_.queue_max) {
@@ -50,6 +96,7 @@ absl::Status QueuedSink::Send(std::span<const Alert> alerts) {
     queue_.push_back(a);
     ++stats_.accepted;
   }
+  if (disk_) Spill(spill);
   l.unlock();
   cv_.notify_one();
   return absl::OkStatus();
@@ -63,9 +110,11 @@ void QueuedSink::Run() {
   LogLimiter failures(3);
   std::unique_lock<std::mutex> l(mu_);
   while (true) {
+    Refill();
     cv_.wait_for(l, absl::ToChronoNanoseconds(opts_.flush_interval), [&] {
       return stop_ || queue_.size() >= opts_.batch_max || (flush_waiters_ > 0 && !queue_.empty());
     });
+    Refill();
     if (queue_.empty()) {
       if (stop_) return;
       continue;
@@ -97,7 +146,9 @@ void QueuedSink::Run() {
                                             ": delivery failed, will retry: ", s.message())));
     }
     for (size_t i = n; i-- > 0;) queue_.push_front(std::move(batch[i]));
-    while (queue_.size() > opts_.queue_max) {
+    // With a disk buffer the memory queue may hold one batch more than queue_max for a
+    // while (what is on disk is newer, so nothing can move there); without, the oldest go.
+    while (!disk_ && queue_.size() > opts_.queue_max) {
       queue_.pop_front();
       ++stats_.dropped_queue_full;
     }
@@ -115,10 +166,26 @@ absl::Status QueuedSink::Flush() {
   std::unique_lock<std::mutex> l(mu_);
   ++flush_waiters_;
   cv_.notify_all();
-  bool done = drained_.wait_for(l, absl::ToChronoNanoseconds(opts_.flush_timeout),
-                                [&] { return queue_.empty() && in_flight_ == 0; });
+  bool done = drained_.wait_for(l, absl::ToChronoNanoseconds(opts_.flush_timeout), [&] {
+    return queue_.empty() && in_flight_ == 0 && DiskPending() == 0;
+  });
   --flush_waiters_;
   if (done) return absl::OkStatus();
+  if (disk_) {
+    // Undelivered alerts stay on disk for the next start; the memory queue is older than what
+    // waits on disk, so it goes in front.
+    std::vector<Alert> rest(std::make_move_iterator(queue_.begin()),
+                            std::make_move_iterator(queue_.end()));
+    queue_.clear();
+    if (absl::Status s = disk_->Prepend(rest); !s.ok()) {
+      stats_.dropped_disk += rest.size();
+      LogLine("error", ToStd(absl::StrCat("sink ", opts_.name, ": disk buffer: ", s.message(), " (",
+                                          rest.size(), " alerts dropped)")));
+    }
+    return absl::UnavailableError(absl::StrCat("sink ", opts_.name, ": ", DiskPending(),
+                                               " alerts not delivered within the flush timeout; "
+                                               "kept in the disk buffer for the next start"));
+  }
   uint64_t left = queue_.size() + in_flight_;
   stats_.dropped_shutdown += queue_.size();
   queue_.clear();
@@ -142,6 +209,12 @@ SinkStats QueuedSink::stats() const {
   std::lock_guard<std::mutex> l(mu_);
   SinkStats s = stats_;
   s.queue_depth = queue_.size() + in_flight_;
+  if (disk_) {
+    DiskBufferStats d = disk_->stats();
+    s.dropped_disk += d.dropped + d.corrupt;
+    s.disk_pending = d.pending;
+    s.disk_bytes = d.bytes;
+  }
   return s;
 }
 

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "src/engine/alert.h"
+#include "src/sinks/disk_buffer.h"
 #include "src/sinks/sink.h"
 
 namespace kaudit {
@@ -48,16 +49,23 @@ struct SinkStats {
   uint64_t retries = 0;   // failed delivery attempts that were retried
   uint64_t dropped_queue_full = 0;
   uint64_t dropped_shutdown = 0;  // still queued when Flush() gave up
+  uint64_t dropped_disk = 0;      // disk buffer: over its bound, unwritable, or corrupt
   uint64_t queue_depth = 0;
-  uint64_t dropped() const { return dropped_queue_full + dropped_shutdown; }
+  uint64_t disk_pending = 0;  // alerts waiting in the disk buffer
+  uint64_t disk_bytes = 0;
+  uint64_t spilled = 0;  // alerts that went through the disk buffer
+  uint64_t dropped() const { return dropped_queue_full + dropped_shutdown + dropped_disk; }
 };
 
 // A sink with its own bounded queue and worker thread: it batches, retries failed deliveries
 // with exponential backoff and jitter for as long as its buffer holds, and counts everything
-// it had to drop. A slow or failing destination never blocks the others.
+// it had to drop. A slow or failing destination never blocks the others. With a disk buffer,
+// alerts that do not fit in memory go to disk (in order) instead of pushing out the oldest,
+// and what is still undelivered at exit stays there for the next start.
 class QueuedSink final : public AlertSink {
  public:
-  QueuedSink(QueuedSinkOptions options, std::unique_ptr<Transport> transport);
+  QueuedSink(QueuedSinkOptions options, std::unique_ptr<Transport> transport,
+             std::unique_ptr<DiskBuffer> disk = nullptr);
   ~QueuedSink() override;
 
   absl::Status Send(std::span<const Alert> alerts) override;
@@ -71,10 +79,17 @@ class QueuedSink final : public AlertSink {
  private:
   void Run();
   bool Wanted(const Alert& a) const;
-  uint64_t settled() const { return stats_.filtered + stats_.sent + stats_.dropped(); }
+  // Alerts of this run settled (delivered, filtered or dropped); those recovered from the disk
+  // buffer at start are delivered first and are not part of it. Needs mu_.
+  uint64_t settled() const;
+  uint64_t DiskPending() const;            // needs mu_
+  void Refill();                           // disk -> memory while there is room; needs mu_
+  void Spill(std::vector<Alert>& alerts);  // memory -> disk; needs mu_
 
   QueuedSinkOptions opts_;
   std::unique_ptr<Transport> transport_;
+  std::unique_ptr<DiskBuffer> disk_;  // optional
+  uint64_t recovered_ = 0;            // alerts on disk at start
   mutable std::mutex mu_;
   std::condition_variable cv_;       // work arrived / stop
   std::condition_variable drained_;  // queue emptied / space freed

@@ -134,6 +134,10 @@ std::string RenderMetrics(const RunSummary& s, const ProcessInfo& info, bool fin
                            MetricType::Counter);
   auto& depth =
       b.Family("kaudit_sink_queue_depth", "Alerts waiting in a sink's buffer", MetricType::Gauge);
+  auto& disk_pending = b.Family("kaudit_sink_disk_buffer_alerts",
+                                "Alerts waiting in a sink's disk buffer", MetricType::Gauge);
+  auto& disk_bytes =
+      b.Family("kaudit_sink_disk_buffer_bytes", "Bytes of a sink's disk buffer", MetricType::Gauge);
   for (const auto& k : s.sinks) {
     Builder::Add(sent, static_cast<double>(k.sent), {{"sink", k.name}});
     Builder::Add(filtered, static_cast<double>(k.filtered), {{"sink", k.name}});
@@ -142,7 +146,11 @@ std::string RenderMetrics(const RunSummary& s, const ProcessInfo& info, bool fin
                  {{"sink", k.name}, {"reason", "buffer_full"}});
     Builder::Add(dropped, static_cast<double>(k.dropped_shutdown),
                  {{"sink", k.name}, {"reason", "shutdown"}});
+    Builder::Add(dropped, static_cast<double>(k.dropped_disk),
+                 {{"sink", k.name}, {"reason", "disk"}});
     Builder::Add(depth, static_cast<double>(k.queue_depth), {{"sink", k.name}});
+    Builder::Add(disk_pending, static_cast<double>(k.disk_pending), {{"sink", k.name}});
+    Builder::Add(disk_bytes, static_cast<double>(k.disk_bytes), {{"sink", k.name}});
   }
 
   // Source metrics, grouped by name in order of first appearance.

@@ -110,6 +110,12 @@ sinks:
   EXPECT_EQ(c->sinks[2].max_message_bytes, 8192u);
   EXPECT_EQ(c->sinks[2].name, "syslog-2");
 
+  EXPECT_EQ(Err("sinks: [{type: file, path: /tmp/a, buffer_dir: /tmp/b}]"),
+            "test.yaml: sinks[0].buffer_dir: only network sinks (http, syslog) have a disk "
+            "buffer; local writes wait instead of dropping");
+  EXPECT_EQ(Err("sinks: [{type: syslog, address: 'h:514', buffer_max_bytes: 1KiB}]"),
+            "test.yaml: sinks[0].buffer_max_bytes: expected a size between 1048576 and "
+            "1099511627776 bytes, got 1KiB");
   EXPECT_EQ(Err("sinks: [{type: syslog}]"),
             "test.yaml: sinks[0].address: required for a syslog sink");
   EXPECT_EQ(Err("sinks: [{type: syslog, address: nohost}]"),
