@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -193,18 +194,33 @@ class RoleDiff final : public Detector {
         ++dropped_;
         continue;
       }
-      rules.push_back(Rule{Split(f[2]), Split(f[3]), Split(f[4]), Split(f[5]), Split(f[6])});
+      Rule r;
+      if (!Split(f[2], &r.verbs) || !Split(f[3], &r.groups) || !Split(f[4], &r.resources) ||
+          !Split(f[5], &r.names) || !Split(f[6], &r.urls)) {
+        return in.Error("bad list (expected <count>\\x1f<items>)");
+      }
+      rules.push_back(std::move(r));
     }
     return absl::OkStatus();
   }
 
  private:
+  // A list as "<count>\x1f<e1>\x1f<e2>...": the count keeps [""] (the core API group)
+  // apart from [] (no groups).
   static std::string Join(const std::vector<std::string>& v) {
-    return absl::StrJoin(v, std::string(1, kSep));
+    if (v.empty()) return "0";
+    return absl::StrCat(v.size(), std::string(1, kSep), absl::StrJoin(v, std::string(1, kSep)));
   }
-  static std::vector<std::string> Split(const std::string& s) {
-    if (s.empty()) return {};
-    return absl::StrSplit(s, kSep);
+  static bool Split(const std::string& s, std::vector<std::string>* out) {
+    out->clear();
+    size_t p = s.find(kSep);
+    size_t n = 0;
+    if (!absl::SimpleAtoi(s.substr(0, p), &n)) return false;
+    if (n == 0) return p == std::string::npos;
+    if (p == std::string::npos) return false;
+    std::vector<std::string> parts = absl::StrSplit(s.substr(p + 1), kSep);
+    *out = std::move(parts);
+    return out->size() == n;
   }
 
   Rule ToRule(const PolicyRuleView& rv) {

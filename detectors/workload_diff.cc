@@ -173,8 +173,14 @@ class WorkloadDiff final : public Detector {
       if (f.size() != 5 || f[0] != "w") return in.Error("expected: w <workload> <3 fields>");
       Known& k = workloads_.Touch(f[1]);
       k = Known{};
-      if (!f[2].empty()) k.containers = absl::StrSplit(f[2], kSep);
-      if (!f[3].empty()) k.images = absl::StrSplit(f[3], kSep);
+      if (!f[2].empty()) {
+        std::vector<std::string> containers = absl::StrSplit(f[2], kSep);
+        k.containers = std::move(containers);
+      }
+      if (!f[3].empty()) {
+        std::vector<std::string> images = absl::StrSplit(f[3], kSep);
+        k.images = std::move(images);
+      }
       k.flags.privileged = f[4].find('p') != std::string::npos;
       k.flags.host_path = f[4].find('h') != std::string::npos;
       k.flags.host_namespaces = f[4].find('n') != std::string::npos;

@@ -2,9 +2,11 @@
 """Builds tests/data/scenario/attack.jsonl: a multi-step attack scripted as an audit log and
 mixed into benign traffic, for tests/integration/scenario_test.cc.
 
-Benign traffic (real events, retimed only): every event of the public audit2rbac demo logs
-and the rbactool test data in tests/data/public (an admin and impersonated users working),
-plus constructed routine work built from real Falco-corpus templates: a CI service account
+Benign traffic (real events, retimed only): every event of the two public audit2rbac demo
+logs in tests/data/public (an admin creating, patching and deleting roles and bindings, and
+impersonated users working). The public rbactool test data is left out: its ConfigMaps hold a
+key named "secret", which configmap_credentials rightly reports (medium), so it is not benign
+by kaudit's definition. Also benign: constructed routine work built from real Falco-corpus templates: a CI service account
 (system:serviceaccount:ci:deployer) reading deployments from its runner's network every 30
 minutes for 26 hours (first_seen's learning period is 24 h), and alice creating the
 Deployment ci/api and the ClusterRole ci-reader the attacker later changes.
@@ -100,8 +102,7 @@ def benign_real():
     """Every event of the public logs, retimed to overlap the attack (offsets kept)."""
     out = []
     for name, start in [("audit2rbac_demo_v1beta1_2017.log", ATTACK - 300),
-                        ("audit2rbac_demo_v1_2022.log", ATTACK + 200),
-                        ("rbactool_auditgen_testdata.jsonl", ATTACK + 400)]:
+                        ("audit2rbac_demo_v1_2022.log", ATTACK + 200)]:
         events = [json.loads(l) for l in open(os.path.join(DATA, "public", name)) if l.strip()]
         def parse(s):
             s = s.rstrip("Z")

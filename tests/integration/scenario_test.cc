@@ -1,6 +1,6 @@
 // The attack scenario (issue #3): a multi-step attack scripted as an audit log
 // (scripts/make_scenario.py -> tests/data/scenario/attack.jsonl) mixed into benign traffic
-// (the real public logs of tests/data/public, retimed, plus routine constructed work).
+// (the real audit2rbac logs of tests/data/public, retimed, plus routine constructed work).
 // `kaudit replay` must raise each expected alert exactly once (by detector, actor, object)
 // and nothing else of medium or higher severity.
 #include <gtest/gtest.h>
@@ -76,8 +76,10 @@ TEST(ScenarioTest, EachAttackStepAlertsOnceAndBenignTrafficStaysBelowMedium) {
       {"workload_diff", sa, "ci/api", ""},
       // 8. secrets read added to ClusterRole ci-reader
       {"role_diff", sa, "ci-reader", ""},
+      {"serviceaccount_rbac_write", sa, "ci-reader", ""},
       // 9. the cluster-admin binding and its first use
       {"cluster_admin_binding", sa, "ci-admin", ""},
+      {"serviceaccount_rbac_write", sa, "ci-admin", ""},
       {"grant_then_first_use", sa, "", ""},
       // 10. events deleted
       {"events_deleted", sa, "ci", ""},

@@ -171,7 +171,8 @@ TEST(RoleDiffTest, StateSavesAndLoadsRules) {
   auto d = NewDetectorWithDefaults("role_diff");
   ASSERT_TRUE(d.ok());
   StateWriter w("role_diff", 1);
-  w.Record({"r", "ClusterRole x", "get\x1flist", "", "pods", "", ""});
+  // [""] (the core group) and [] (none) stay apart.
+  w.Record({"r", "ClusterRole x", "2\x1fget\x1flist", "1\x1f", "1\x1fpods", "0", "0"});
   w.Record({"e", "Role ns/empty"});
   auto r = StateReader::Parse(w.Finish(), "role_diff", "mem");
   ASSERT_TRUE(r.ok());
