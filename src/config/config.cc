@@ -346,6 +346,8 @@ absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
              {"dedup_entries", SizeField(&c.engine.dedup_entries, 1024, 1ull << 30)},
              {"allowed_lateness", DurationField(&c.engine.allowed_lateness)},
              {"aggregate_max_keys", SizeField(&c.engine.aggregate_max_keys, 1, 1ull << 24)},
+             {"state_dir", StringField(&c.engine.state_dir)},
+             {"state_save_interval", DurationField(&c.engine.state_save_interval)},
          });
        }},
       {"output",

@@ -27,6 +27,11 @@ struct EngineConfig {
   uint64_t dedup_entries = 1ull << 20;                 // engine.dedup_entries
   absl::Duration allowed_lateness = absl::Seconds(5);  // engine.allowed_lateness
   uint64_t aggregate_max_keys = 100000;                // engine.aggregate_max_keys
+  // engine.state_dir: where stateful detectors keep first-seen sets and last-known specs
+  // across restarts ("" = in memory only).
+  std::string state_dir;
+  // engine.state_save_interval: event time between periodic saves (also saved at the end).
+  absl::Duration state_save_interval = absl::Minutes(5);
 };
 
 struct OutputConfig {

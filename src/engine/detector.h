@@ -7,8 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "src/engine/alert.h"
+#include "src/engine/state_io.h"
 #include "src/event/audit_event.h"
 
 namespace kaudit {
@@ -63,6 +65,13 @@ class Detector {
   virtual uint64_t state_evictions() const { return 0; }
   // Events the detector wanted to judge but could not (e.g. no pod spec at Metadata level).
   virtual uint64_t events_not_judged() const { return 0; }
+  // Persistent state (engine.state_dir): what must survive a restart so that a restarted
+  // kaudit neither re-learns nor re-alerts (first-seen sets, last-known specs). Called outside
+  // the per-event path: LoadState once at start, SaveState at the end of input and when event
+  // time advanced by engine.state_save_interval. The defaults keep nothing.
+  virtual bool persistent() const { return false; }
+  [[nodiscard]] virtual absl::Status SaveState(StateWriter& out) const { return absl::OkStatus(); }
+  [[nodiscard]] virtual absl::Status LoadState(StateReader& in) { return absl::OkStatus(); }
 };
 
 // Predicate over events, used for per-detector allow-lists (implemented behind RE2 in

@@ -63,6 +63,15 @@ class BoundedLruMap {
     return n;
   }
 
+  // Visits (key, value) from least to most recently touched, so that touching them again in
+  // this order (e.g. when loading saved state) restores the recency order.
+  template <typename F>
+  void ForEachOldestFirst(F f) const {
+    for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+      f(**it, map_.find(**it)->second.value);
+    }
+  }
+
   size_t size() const { return map_.size(); }
   size_t max_entries() const { return max_entries_; }
   uint64_t evictions() const { return evictions_; }

@@ -1,17 +1,53 @@
 #include "src/pipeline/engine.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "detectors/registry.h"
 #include "src/common/status_macros.h"
 #include "src/common/strings.h"
+#include "src/engine/state_io.h"
 
 namespace kaudit {
+namespace {
+
+std::string StatePath(const std::string& dir, std::string_view id) {
+  return absl::StrCat(dir, "/", ToAbsl(id), ".state");
+}
+
+// Loads each persistent detector's state from `dir` (a missing file is a fresh start).
+absl::Status LoadDetectorState(const std::string& dir, std::vector<DetectorSlot>& slots) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("engine.state_dir: cannot create ", dir, ": ", ec.message()));
+  }
+  for (auto& slot : slots) {
+    Detector& d = *slot.detector;
+    if (!d.persistent()) continue;
+    std::string path = StatePath(dir, d.info().id);
+    auto data = ReadWholeFile(path);
+    if (absl::IsNotFound(data.status())) continue;
+    if (!data.ok()) return data.status();
+    KAUDIT_ASSIGN_OR_RETURN(StateReader reader, StateReader::Parse(*data, d.info().id, path));
+    if (absl::Status s = d.LoadState(reader); !s.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("engine.state_dir: ", s.message(), " (move the file away to start afresh)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const Config& config, AlertSink* sink,
                                                        Context ctx) {
   KAUDIT_ASSIGN_OR_RETURN(std::vector<DetectorSlot> slots, BuildDetectors(config.detectors));
+  if (!config.engine.state_dir.empty()) {
+    KAUDIT_RETURN_IF_ERROR(LoadDetectorState(config.engine.state_dir, slots));
+  }
   std::unique_ptr<DeadLetterWriter> dead_letter;
   if (!config.input.dead_letter_file.empty()) {
     KAUDIT_ASSIGN_OR_RETURN(dead_letter, DeadLetterWriter::Open(config.input.dead_letter_file));
@@ -39,6 +75,29 @@ void Engine::OnEvent(AuditEvent& e) {
   }
   dispatcher_.Dispatch(e, alerts_);
   if (!alerts_.empty()) Deliver();
+  // Periodic save on event-time advance (one comparison per event; I/O once per interval).
+  if (!config_.engine.state_dir.empty() && dispatcher_.max_event_time() >= next_state_save_) {
+    if (next_state_save_ != absl::InfinitePast()) SaveState();
+    next_state_save_ = dispatcher_.max_event_time() + config_.engine.state_save_interval;
+  }
+}
+
+void Engine::SaveState() {
+  if (config_.engine.state_dir.empty()) return;
+  for (size_t i = 0; i < dispatcher_.num_detectors(); ++i) {
+    const Detector& d = dispatcher_.detector(i);
+    if (!d.persistent()) continue;
+    StateWriter w(d.info().id, 1);
+    absl::Status s = d.SaveState(w);
+    if (s.ok())
+      s = WriteFileAtomically(StatePath(config_.engine.state_dir, d.info().id), w.Finish());
+    if (s.ok()) {
+      ++state_saves_;
+    } else {
+      ++state_save_failures_;
+      LogLine("error", absl::StrCat("engine.state_dir: saving ", d.info().id, ": ", s.message()));
+    }
+  }
 }
 
 void Engine::OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,
@@ -57,6 +116,7 @@ void Engine::OnInvalid(InvalidReason reason, const Location& where, std::string_
 void Engine::Finish() {
   dispatcher_.Finish(alerts_);
   if (!alerts_.empty()) Deliver();
+  SaveState();
 }
 
 void Engine::Deliver() {

@@ -40,8 +40,14 @@ class Engine final : public EventHandler {
   void OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,
                  std::string_view raw) override;
 
-  // End of input: stateful detectors and aggregation windows emit what they hold.
+  // End of input: stateful detectors and aggregation windows emit what they hold, and
+  // persistent detector state is saved (engine.state_dir).
   void Finish();
+  // Saves every persistent detector's state to engine.state_dir (no-op without one). Failures
+  // are logged and counted (state_save_failures); the previous files stay intact.
+  void SaveState();
+  uint64_t state_saves() const { return state_saves_; }
+  uint64_t state_save_failures() const { return state_save_failures_; }
   // Number of alerts handed to the sink so far (pass to AlertSink::WaitSettled).
   uint64_t alerts_offered() const { return offered_; }
 
@@ -69,6 +75,10 @@ class Engine final : public EventHandler {
   std::array<std::unique_ptr<LogLimiter>, kNumInvalidReasons> limiters_;
   LogLimiter sink_errors_{5};
   std::unique_ptr<DeadLetterWriter> dead_letter_;
+  // Persistent state: next event time at which to save, and counters.
+  absl::Time next_state_save_ = absl::InfinitePast();
+  uint64_t state_saves_ = 0;
+  uint64_t state_save_failures_ = 0;
 };
 
 }  // namespace kaudit
