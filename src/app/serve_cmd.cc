@@ -1,0 +1,148 @@
+// kaudit serve: the kube-apiserver audit webhook backend.
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "src/app/app_common.h"
+#include "src/app/live_runner.h"
+#include "src/common/clock.h"
+#include "src/common/time_util.h"
+#include "src/server/webhook_server.h"
+
+namespace kaudit {
+namespace {
+
+struct ServeFlags {
+  CommonFlags common;
+  WebhookOptions web;
+  std::string max_body_bytes = "32MiB";
+  std::string read_timeout = "10s";
+  std::string ack_timeout = "30s";
+  size_t queue_batches = LiveOptions().queue_max_batches;
+  std::string queue_bytes = "256MiB";
+  std::string spool_dir;
+  std::string spool_fsync = "interval";
+  std::string spool_max_file_bytes = "128MiB";
+};
+
+absl::StatusOr<WebhookOptions> Resolve(const ServeFlags& f) {
+  WebhookOptions o = f.web;
+  auto bytes = ParseByteSize(f.max_body_bytes);
+  if (!bytes.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--max-body-bytes: ", bytes.status().message()));
+  }
+  o.max_body_bytes = *bytes;
+  auto rt = ParseDurationString(f.read_timeout);
+  if (!rt.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--read-timeout: ", rt.status().message()));
+  }
+  o.read_timeout = *rt;
+  auto at = ParseDurationString(f.ack_timeout);
+  if (!at.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--ack-timeout: ", at.status().message()));
+  }
+  o.ack_timeout = *at;
+  if (!f.spool_dir.empty()) {
+    SpoolOptions s;
+    s.dir = f.spool_dir;
+    auto policy = ParseFsyncPolicy(f.spool_fsync);
+    if (!policy.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--spool-fsync: ", policy.status().message()));
+    }
+    s.fsync = *policy;
+    auto max = ParseByteSize(f.spool_max_file_bytes);
+    if (!max.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--spool-max-file-bytes: ", max.status().message()));
+    }
+    s.max_file_bytes = *max;
+    o.spool = s;
+  }
+  return o;
+}
+
+int RunServe(const ServeFlags& f) {
+  auto web = Resolve(f);
+  if (!web.ok()) return Fatal(web.status());
+  LiveOptions queue;
+  queue.queue_max_batches = f.queue_batches;
+  auto qb = ParseByteSize(f.queue_bytes);
+  if (!qb.ok()) {
+    return Fatal(
+        absl::InvalidArgumentError(absl::StrCat("--queue-bytes: ", qb.status().message())));
+  }
+  queue.queue_max_bytes = *qb;
+  RealClock clock;
+  return RunLive("serve", f.common, queue,
+                 [&](const Config&) -> absl::StatusOr<std::unique_ptr<LiveSource>> {
+                   auto src = WebhookSource::Create(*web, Context{&clock});
+                   if (!src.ok()) return src.status();
+                   return std::unique_ptr<LiveSource>(std::move(*src));
+                 });
+}
+
+}  // namespace
+
+Command AddServeCommand(CLI::App& app) {
+  auto f = std::make_shared<ServeFlags>();
+  auto* serve = app.add_subcommand(
+      "serve",
+      "Audit webhook backend for kube-apiserver (--audit-webhook-config-file): receives "
+      "EventList batches over HTTPS and runs every enabled detector on them. Answers 200 once "
+      "a batch was processed (and spooled), 429 with Retry-After when the engine is behind.");
+  f->common.AddTo(serve, /*live=*/true);
+  serve->add_option("--listen", f->web.listen, "host:port to listen on (port 0: any free port)")
+      ->capture_default_str();
+  serve->add_option("--path", f->web.path, "URL path of the webhook")->capture_default_str();
+  serve->add_option("--tls-cert", f->web.tls_cert, "Server certificate (PEM)");
+  serve->add_option("--tls-key", f->web.tls_key, "Server private key (PEM)");
+  serve->add_option("--client-ca", f->web.client_ca,
+                    "Require client certificates signed by this CA bundle (PEM): the client "
+                    "certificate of kube-apiserver's webhook kubeconfig");
+  serve->add_option("--token-file", f->web.token_file,
+                    "Require 'Authorization: Bearer <token>' with the token in this file");
+  serve->add_flag("--insecure-http", f->web.insecure_http,
+                  "Plain HTTP without TLS (only behind a TLS-terminating proxy, or for tests)");
+  serve
+      ->add_option("--max-body-bytes", f->max_body_bytes,
+                   "Refuse bodies above this size with 413, also after gzip decoding")
+      ->capture_default_str();
+  serve
+      ->add_option("--read-timeout", f->read_timeout,
+                   "Drop clients that send nothing for this long (slow clients)")
+      ->capture_default_str();
+  serve
+      ->add_option("--ack-timeout", f->ack_timeout,
+                   "Answer 503 when a batch was not processed (and, without a spool, its "
+                   "alerts delivered) within this time")
+      ->capture_default_str();
+  serve->add_option("--threads", f->web.threads, "Connections served at once")
+      ->capture_default_str();
+  serve
+      ->add_option("--queue-batches", f->queue_batches,
+                   "Batches waiting for the engine before requests get 429")
+      ->capture_default_str();
+  serve
+      ->add_option("--queue-bytes", f->queue_bytes,
+                   "Bytes of batches waiting for the engine before requests get 429")
+      ->capture_default_str();
+  serve
+      ->add_option("--retry-after", f->web.retry_after_seconds,
+                   "Seconds in the Retry-After header of 429 and 503 answers")
+      ->capture_default_str();
+  serve->add_option("--spool-dir", f->spool_dir,
+                    "Append every accepted batch to rotating JSON-lines files here before the "
+                    "200 (replay them with 'kaudit replay DIR'); a restart re-submits those "
+                    "after the last checkpoint");
+  serve
+      ->add_option("--spool-fsync", f->spool_fsync,
+                   "always (before each 200), interval (every second) or never")
+      ->check(CLI::IsMember({"always", "interval", "never"}))
+      ->capture_default_str();
+  serve
+      ->add_option("--spool-max-file-bytes", f->spool_max_file_bytes,
+                   "Start a new spool file above this size")
+      ->capture_default_str();
+  return Command{serve, [f] { return RunServe(*f); }};
+}
+
+}  // namespace kaudit
