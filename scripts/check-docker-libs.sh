@@ -12,26 +12,6 @@ if [ "${1:-}" = "--print" ]; then print=1; shift; fi
 bin=${1:?usage: check-docker-libs.sh [--print] KAUDIT_BINARY [DOCKERFILE]}
 dockerfile=${2:-$(dirname "$0")/../deploy/docker/Dockerfile}
 
-# package_of PATH: the Debian package shipping PATH, trying the path as ldd printed it, the
-# file it resolves to, and the other side of the /usr merge (/lib <-> /usr/lib).
-package_of() {
-  local p candidates=("$1" "$(readlink -f "$1")")
-  for p in "${candidates[@]}"; do
-    case "$p" in
-      /usr/lib/*) candidates+=("${p#/usr}") ;;
-      /lib/* | /lib64/*) candidates+=("/usr$p") ;;
-    esac
-  done
-  for p in "${candidates[@]}"; do
-    if out=$(dpkg -S "$p" 2>/dev/null); then
-      # "libfoo1:amd64: /usr/lib/..." (several packages are comma-separated)
-      sed -E 's/: \/.*$//; s/, /\n/g' <<<"$out" | sed -E 's/:[a-z0-9_]+$//'
-      return 0
-    fi
-  done
-  return 1
-}
-
 ldd_out=$(ldd "$bin") || { echo "ldd $bin failed"; exit 1; }
 if grep -q "not found" <<<"$ldd_out"; then
   echo "ldd: unresolved libraries:"; grep "not found" <<<"$ldd_out"; exit 1
@@ -39,12 +19,39 @@ fi
 libs=$(awk '/=> \// {print $3} /^[[:space:]]*\// {print $1}' <<<"$ldd_out" | sort -u)
 [ -n "$libs" ] || { echo "ldd listed no libraries for $bin"; exit 1; }
 
+# Each library's candidate paths: as ldd printed it, the file it resolves to, and the other
+# side of the /usr merge (/lib <-> /usr/lib). One dpkg -S call maps them all (it reads the
+# whole package database, so one call per path would take minutes on a busy machine).
+declare -A candidates
+all_paths=()
+for lib in $libs; do
+  list=("$lib" "$(readlink -f "$lib")")
+  for p in "${list[@]}"; do
+    case "$p" in
+      /usr/lib/*) list+=("${p#/usr}") ;;
+      /lib/* | /lib64/*) list+=("/usr$p") ;;
+    esac
+  done
+  candidates[$lib]="${list[*]}"
+  all_paths+=("${list[@]}")
+done
+# "libfoo1:amd64: /usr/lib/x86_64-linux-gnu/libfoo.so.1" (several packages comma-separated)
+declare -A owner
+while IFS= read -r line; do
+  path=${line##*: }
+  owner[$path]=$(sed -E 's/: \/.*$//; s/:[a-z0-9_]+(,|$)/\1/g; s/, /,/g' <<<"$line")
+done < <(dpkg -S "${all_paths[@]}" 2>/dev/null || true)
+
 needed=""
 for lib in $libs; do
-  if ! pkg=$(package_of "$lib"); then
+  pkg=""
+  for p in ${candidates[$lib]}; do
+    if [ -n "${owner[$p]:-}" ]; then pkg=${owner[$p]}; break; fi
+  done
+  if [ -z "$pkg" ]; then
     echo "FAIL: $lib (needed by $bin) belongs to no Debian package"; exit 1
   fi
-  needed+="$pkg"$'\n'
+  needed+="${pkg//,/$'\n'}"$'\n'
 done
 needed=$(sort -u <<<"$needed" | sed '/^$/d')
 
