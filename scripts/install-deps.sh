@@ -12,9 +12,27 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev kcat curl jq python3 gzip
 )
+# Deployment checks (tests/deploy): `kubectl kustomize`, PyYAML for the manifest wrapper,
+# systemd-analyze.
+PACKAGES+=(kubernetes-client python3-yaml systemd)
+
+# --build-only: what building the kaudit target needs (deploy/docker's build stage): no test
+# tools (CMake's configure step still wants the test and benchmark frameworks).
+if [ "${1:-}" = "--build-only" ]; then
+  build_only=()
+  for p in "${PACKAGES[@]}"; do
+    case "$p" in
+      kcat | curl | jq | python3 | gzip | kubernetes-client | python3-yaml | systemd) ;;
+      *) build_only+=("$p") ;;
+    esac
+  done
+  PACKAGES=("${build_only[@]}")
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
+  # Any kubectl will do; another package's kubectl (e.g. Google Cloud's) conflicts with it.
+  if [ "$p" = kubernetes-client ] && command -v kubectl >/dev/null 2>&1; then continue; fi
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
