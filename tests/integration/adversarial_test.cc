@@ -119,7 +119,7 @@ TEST(AdversarialTest, OneGigabyteLineIsSkippedAsOversizeAndTheNextEventsAreProce
                        if (!w(block)) return;
                      }
                      w("\"}\n");
-                     w(Event("after1") + "\n" + Event("after2") + "\n");
+                     w(Event("after1", R"("bob")") + "\n" + Event("after2", R"("carol")") + "\n");
                    });
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string s = Summary(summary);
@@ -140,8 +140,9 @@ TEST(AdversarialTest, EventListOfAMillionItems) {
   StreamResult r = RunStreaming(
       {"replay", "--format", "json", "--summary-file", summary, "-"},
       [&](const std::function<bool(std::string_view)>& w) {
-        // Pretty-ish: one item per line, so the list is one multi-line document.
-        w("{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\",\"items\":[\n");
+        // Laid out as kubectl prints it (one item per line here), so the list is one
+        // multi-line document.
+        w("{\n\"kind\":\"EventList\",\n\"apiVersion\":\"audit.k8s.io/v1\",\n\"items\":[\n");
         std::string buf;
         for (int i = 0; i < kItems; ++i) {
           absl::StrAppend(
