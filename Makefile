@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test bench clean format
+.PHONY: all deps configure build demo test bench clean format fuzz sanitize
 
 all: build
 
@@ -32,6 +32,28 @@ test: build
 bench: build
 	$(BUILD_DIR)/bench/parse_bench --benchmark_min_time=0.5
 	bash bench/pipeline/run.sh $(BUILD_DIR)
+
+# libFuzzer targets (clang++, ASan+UBSan) in build-fuzz, each run for FUZZ_SECONDS.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++ -DKAUDIT_FUZZ=ON
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	bash scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# The whole test suite under ASan+UBSan (build-asan), then the threaded parts' unit tests
+# under TSan (build-tsan, unit-test binary only; TSAN_FILTER selects them).
+TSAN_FILTER ?= LivePipeline*:QueuedSink*:SyslogTransport*:StatusServer*
+sanitize: deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKAUDIT_SANITIZE=address
+	cmake --build build-asan -j $(JOBS) --target kaudit kaudit_unit_tests kaudit_integration_tests
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS)
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKAUDIT_SANITIZE=thread
+	cmake --build build-tsan -j $(JOBS) --target kaudit_unit_tests
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  build-tsan/tests/kaudit_unit_tests --gtest_filter='$(TSAN_FILTER)'
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

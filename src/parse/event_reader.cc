@@ -363,6 +363,11 @@ class EventReader::Impl {
       if (!failed) {
         size_t trunc = stream.truncated_bytes();
         resume = trunc > 0 ? SlowLines(end - trunc, end, end) : end;
+      } else if (resume < end && resume - pos < kBatchBytes / 4) {
+        // Errors are dense here: restarting iterate_many after each bad line would run stage 1
+        // over a whole batch per line (quadratic on a file of bad lines). Parse the next
+        // window line by line instead, at a cost linear in its bytes.
+        resume = SlowLines(resume, std::min(end, resume + kBatchBytes), end);
       }
       pos = std::max(resume, pos + 1);
     }

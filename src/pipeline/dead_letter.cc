@@ -40,7 +40,9 @@ bool DeadLetterWriter::Write(InvalidReason reason, const Location& where, std::s
   w.Field("raw", raw);
   w.EndObject();
   line_.push_back('\n');
-  if (std::fwrite(line_.data(), 1, line_.size(), f_) != line_.size()) {
+  // Flushed per line: rejected events are rare, and a full disk must be seen on the write
+  // that failed, not at close after the count claimed the lines were kept.
+  if (std::fwrite(line_.data(), 1, line_.size(), f_) != line_.size() || std::fflush(f_) != 0) {
     failed_ = true;
     LogLine("error", absl::StrCat("dead-letter file ", path_, ": write failed (",
                                   std::strerror(errno), "); no further rejected events are kept"));

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+// Entry points shared by the libFuzzer targets (tests/fuzz/*_fuzz.cc) and the regression unit
+// test (tests/unit/fuzz/regress_test.cc), which replays tests/data/regress/<target>/* through
+// the same functions. Each must return normally for any input: bad input is counted, never
+// a crash, a sanitizer report, a hang or unbounded memory.
+namespace kaudit::fuzz {
+
+// EventReader over the bytes: streamed (small chunks, so documents straddle chunk boundaries)
+// and as one in-memory body (ParseBuffer). Every field of every event is read.
+void FuzzFraming(const uint8_t* data, size_t size);
+// ParseBuffer, then the full dispatcher with every detector enabled, then Finish.
+void FuzzDetectors(const uint8_t* data, size_t size);
+// PodSpecParser and K8sObjectParser over the bytes as a Kubernetes object.
+void FuzzPodSpec(const uint8_t* data, size_t size);
+// LoadConfigString, then BuildDetectors when the config loads.
+void FuzzConfig(const uint8_t* data, size_t size);
+// The request-URI decoding the exec detector uses: QueryValues("command"/"container"),
+// UrlDecode, IsHealthOrVersionPath.
+void FuzzExecCommand(const uint8_t* data, size_t size);
+
+// The targets by name ("framing", "detectors", "pod_spec", "config", "exec_command"); nullptr
+// for an unknown name.
+using FuzzEntry = void (*)(const uint8_t*, size_t);
+FuzzEntry FuzzEntryByName(std::string_view name);
+
+}  // namespace kaudit::fuzz
