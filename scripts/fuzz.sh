@@ -25,16 +25,16 @@ for t in "${targets[@]}"; do
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" > "$log" 2>&1
   rc=$?
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
-  last=$(grep -E '^#[0-9]+' "$log" | tail -n1)
-  cov=$(grep -o 'cov: [0-9]*' <<<"$last" | grep -o '[0-9]*$')
-  ft=$(grep -o 'ft: [0-9]*' <<<"$last" | grep -o '[0-9]*$')
-  corp=$(grep -o 'corp: [0-9]*' <<<"$last" | grep -o '[0-9]*$')
+  execs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -ao '[0-9]*$')
+  last=$(grep -aE '^#[0-9]+' "$log" | tail -n1)
+  cov=$(grep -ao 'cov: [0-9]*' <<<"$last" | grep -ao '[0-9]*$')
+  ft=$(grep -ao 'ft: [0-9]*' <<<"$last" | grep -ao '[0-9]*$')
+  corp=$(grep -ao 'corp: [0-9]*' <<<"$last" | grep -ao '[0-9]*$')
   line="$t: ${seconds}s execs=${execs:-?} cov=${cov:-?} ft=${ft:-?} corpus=${corp:-?} rc=$rc"
   echo "$line" | tee -a "$summary"
   if [ $rc -ne 0 ]; then
     status=1
-    grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -n5
+    grep -aE 'ERROR|SUMMARY|Test unit written' "$log" | head -n5
   fi
 done
 exit $status

@@ -82,7 +82,10 @@ inline bool KeyIs(std::string_view k, const char (&lit)[N]) {
 // parser's string buffer. Either way the view lives as long as the document.
 template <typename V>
 inline simdjson::error_code GetStringFast(V&& v, std::string_view& out) {
-  std::string_view tok = v.raw_json_token();
+  // get(), not the converting operator: that one throws on an error result (found by fuzzing:
+  // a malformed value inside a pod spec's string list terminated the process).
+  std::string_view tok;
+  if (auto ec = v.raw_json_token().get(tok); ec) return ec;
   if (tok.size() >= 2 && tok.front() == '"') {
     // The token runs to the next structural character, so it may carry trailing whitespace.
     size_t end = tok.size();
