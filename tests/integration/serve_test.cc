@@ -1,0 +1,538 @@
+// kaudit serve: the real binary as kube-apiserver's audit webhook backend, driven by curl over
+// TLS on loopback with certificates made by the openssl CLI.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "tests/support/process.h"
+#include "tests/support/test_util.h"
+
+namespace kaudit {
+namespace {
+
+using testing::BackgroundProcess;
+using ::testing::HasSubstr;
+using testing::ReadFile;
+using testing::RunKaudit;
+using testing::RunProcess;
+using testing::SourcePath;
+using testing::StartKaudit;
+using testing::TempDir;
+using testing::WaitForMetricsPort;
+using testing::WriteFile;
+
+constexpr char kOpenssl[] = "/usr/bin/openssl";
+constexpr char kCurl[] = "/usr/bin/curl";
+
+void Openssl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {kOpenssl};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = RunProcess(argv, "", 60);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+// A CA, a server certificate for 127.0.0.1 and a client certificate signed by it, and a
+// client certificate from another CA.
+struct Certs {
+  std::string dir;
+  std::string ca, server_crt, server_key, client_crt, client_key, other_crt, other_key;
+};
+
+void MakeCa(const std::string& dir, const std::string& name) {
+  Openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+           "-keyout", dir + "/" + name + ".key", "-out", dir + "/" + name + ".crt", "-days", "2",
+           "-subj", "/CN=" + name});
+}
+
+void MakeLeaf(const std::string& dir, const std::string& ca, const std::string& name,
+              const std::string& ext) {
+  Openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+           dir + "/" + name + ".key", "-out", dir + "/" + name + ".csr", "-subj", "/CN=" + name});
+  WriteFile(dir + "/" + name + ".ext", ext);
+  Openssl({"x509", "-req", "-in", dir + "/" + name + ".csr", "-CA", dir + "/" + ca + ".crt",
+           "-CAkey", dir + "/" + ca + ".key", "-CAcreateserial", "-out", dir + "/" + name + ".crt",
+           "-days", "2", "-extfile", dir + "/" + name + ".ext"});
+}
+
+const Certs& GetCerts() {
+  static const Certs* certs = [] {
+    auto* c = new Certs;
+    c->dir = TempDir();
+    MakeCa(c->dir, "ca");
+    MakeCa(c->dir, "otherca");
+    MakeLeaf(c->dir, "ca", "server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+    MakeLeaf(c->dir, "ca", "apiserver", "extendedKeyUsage=clientAuth\n");
+    MakeLeaf(c->dir, "otherca", "intruder", "extendedKeyUsage=clientAuth\n");
+    c->ca = c->dir + "/ca.crt";
+    c->server_crt = c->dir + "/server.crt";
+    c->server_key = c->dir + "/server.key";
+    c->client_crt = c->dir + "/apiserver.crt";
+    c->client_key = c->dir + "/apiserver.key";
+    c->other_crt = c->dir + "/intruder.crt";
+    c->other_key = c->dir + "/intruder.key";
+    return c;
+  }();
+  return *certs;
+}
+
+// Waits for "listening on https://127.0.0.1:PORT/audit" and returns the base URL.
+std::string WaitForListen(BackgroundProcess& p) {
+  for (int i = 0; i < 1500; ++i) {
+    std::string e = p.err();
+    size_t at = e.find("listening on ");
+    if (at != std::string::npos) {
+      size_t end = e.find('\n', at);
+      if (end != std::string::npos) return e.substr(at + 13, end - at - 13);
+    }
+    if (!p.running()) break;
+    usleep(20 * 1000);
+  }
+  ADD_FAILURE() << "no 'listening on' line: " << p.err();
+  return "";
+}
+
+struct Server {
+  std::unique_ptr<BackgroundProcess> proc;
+  std::string url;  // https://127.0.0.1:PORT/audit
+  int metrics_port = 0;
+};
+
+Server StartServe(std::vector<std::string> extra, bool tls = true) {
+  const Certs& c = GetCerts();
+  std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--metrics-addr",
+                                   "127.0.0.1:0"};
+  if (tls) {
+    args.insert(args.end(),
+                {"--tls-cert", c.server_crt, "--tls-key", c.server_key, "--client-ca", c.ca});
+  }
+  args.insert(args.end(), extra.begin(), extra.end());
+  Server s;
+  s.proc = StartKaudit(args);
+  s.metrics_port = WaitForMetricsPort(*s.proc);
+  s.url = WaitForListen(*s.proc);
+  return s;
+}
+
+struct CurlResult {
+  int exit_code = -1;
+  int http = 0;
+  std::string body;
+  std::string headers;
+};
+
+// One POST with the client certificate (unless told otherwise).
+CurlResult Post(const std::string& url, const std::string& body_file,
+                std::vector<std::string> extra = {}, bool client_cert = true) {
+  const Certs& c = GetCerts();
+  std::string dir = TempDir();
+  std::vector<std::string> argv = {kCurl,
+                                   "-sS",
+                                   "--max-time",
+                                   "30",
+                                   "--cacert",
+                                   c.ca,
+                                   "-o",
+                                   dir + "/body",
+                                   "-D",
+                                   dir + "/hdr",
+                                   "-w",
+                                   "%{http_code}",
+                                   "-H",
+                                   "Content-Type: application/json",
+                                   "--data-binary",
+                                   "@" + body_file};
+  if (client_cert) argv.insert(argv.end(), {"--cert", c.client_crt, "--key", c.client_key});
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back(url);
+  auto r = RunProcess(argv, "", 60);
+  CurlResult out;
+  out.exit_code = r.exit_code;
+  absl::SimpleAtoi(r.out, &out.http);
+  if (std::filesystem::exists(dir + "/body")) out.body = ReadFile(dir + "/body");
+  if (std::filesystem::exists(dir + "/hdr")) out.headers = ReadFile(dir + "/hdr");
+  return out;
+}
+
+std::map<std::string, double> Metrics(int port) {
+  auto r = RunProcess(
+      {kCurl, "-s", "--max-time", "10", absl::StrCat("http://127.0.0.1:", port, "/metrics")});
+  std::map<std::string, double> out;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+    if (line[0] == '#') continue;
+    size_t sp = line.rfind(' ');
+    double v = 0;
+    if (sp == absl::string_view::npos || !absl::SimpleAtod(line.substr(sp + 1), &v)) continue;
+    out[std::string(line.substr(0, sp))] = v;
+  }
+  return out;
+}
+
+// The event in a Falco corpus file with its auditID replaced.
+class EventTemplate {
+ public:
+  explicit EventTemplate(const std::string& falco_file) {
+    text_ = ReadFile(SourcePath("tests/data/falco/" + falco_file));
+    while (!text_.empty() && (text_.back() == '\n' || text_.back() == ' ')) text_.pop_back();
+    size_t key = text_.find("\"auditID\"");
+    size_t open = text_.find('"', text_.find(':', key) + 1);
+    size_t close = text_.find('"', open + 1);
+    head_ = text_.substr(0, open + 1);
+    tail_ = text_.substr(close);
+  }
+  std::string With(const std::string& audit_id) const {
+    return absl::StrCat(head_, audit_id, tail_);
+  }
+
+ private:
+  std::string text_, head_, tail_;
+};
+
+std::string EventList(const std::vector<std::string>& events) {
+  return absl::StrCat(
+      "{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\",\"metadata\":{},\"items\":[",
+      absl::StrJoin(events, ","), "]}");
+}
+
+// Batch `b` of a run: 400 events with unique auditIDs, one exec into a pod every 25th batch.
+std::string MakeBatch(int run, int b, int events = 400) {
+  static const EventTemplate benign("k8s_audit__delete_service.json");
+  static const EventTemplate exec("k8s_audit__exec_pod.json");
+  std::vector<std::string> items;
+  items.reserve(events);
+  for (int i = 0; i < events; ++i) {
+    std::string id = absl::StrFormat("%08x-%04x-4000-8000-%012x", run, b, i);
+    items.push_back(i == 7 && b % 25 == 0 ? exec.With(id) : benign.With(id));
+  }
+  return EventList(items);
+}
+
+// The auditIDs of pod_exec_attach alerts in a JSON-lines alert file, with their counts.
+std::map<std::string, int> ExecAlerts(const std::string& path) {
+  std::map<std::string, int> out;
+  if (!std::filesystem::exists(path)) return out;
+  for (absl::string_view line : absl::StrSplit(ReadFile(path), '\n', absl::SkipEmpty())) {
+    if (line.find("\"detector\":\"pod_exec_attach\"") == absl::string_view::npos) continue;
+    size_t at = line.find("\"audit_ids\":[\"");
+    if (at == absl::string_view::npos) continue;
+    at += 14;
+    out[std::string(line.substr(at, line.find('"', at) - at))]++;
+  }
+  return out;
+}
+
+// Waits until the metric reaches `want` (the engine publishes counters when idle).
+double WaitForMetric(int port, const std::string& name, double want, int timeout_s = 30) {
+  double v = -1;
+  for (int i = 0; i < timeout_s * 20; ++i) {
+    v = Metrics(port)[name];
+    if (v >= want) return v;
+    usleep(50 * 1000);
+  }
+  return v;
+}
+
+TEST(ServeTest, AuthenticatesClientsByCertificateAndToken) {
+  const Certs& c = GetCerts();
+  std::string dir = TempDir();
+  WriteFile(dir + "/token", "s3cr3t-token-value\n");
+  Server s = StartServe({"--token-file", dir + "/token", "-o", dir + "/alerts.json"});
+  ASSERT_FALSE(s.url.empty());
+  EXPECT_THAT(s.url, HasSubstr("https://127.0.0.1:"));
+  WriteFile(dir + "/batch.json", MakeBatch(1, 0, 5));
+  const std::string good = "Authorization: Bearer s3cr3t-token-value";
+
+  CurlResult ok = Post(s.url, dir + "/batch.json", {"-H", good});
+  EXPECT_EQ(ok.exit_code, 0);
+  EXPECT_EQ(ok.http, 200) << ok.body;
+  EXPECT_THAT(ok.body, HasSubstr("\"events\":5"));
+
+  // No client certificate, or one from another CA: the TLS handshake fails.
+  CurlResult none = Post(s.url, dir + "/batch.json", {"-H", good}, false);
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_EQ(none.http, 0);
+  CurlResult other = Post(s.url, dir + "/batch.json",
+                          {"-H", good, "--cert", c.other_crt, "--key", c.other_key}, false);
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_EQ(other.http, 0);
+
+  // A good certificate but a wrong or missing token.
+  CurlResult wrong =
+      Post(s.url, dir + "/batch.json", {"-H", "Authorization: Bearer s3cr3t-token-valuX"});
+  EXPECT_EQ(wrong.http, 403);
+  CurlResult missing = Post(s.url, dir + "/batch.json");
+  EXPECT_EQ(missing.http, 401);
+
+  // Other paths and methods.
+  std::string base = s.url.substr(0, s.url.rfind('/'));
+  EXPECT_EQ(Post(base + "/other", dir + "/batch.json", {"-H", good}).http, 404);
+  EXPECT_EQ(Post(s.url, dir + "/batch.json", {"-H", good, "-X", "PUT"}).http, 405);
+
+  auto m = Metrics(s.metrics_port);
+  EXPECT_EQ(m["kaudit_webhook_rejected_total{reason=\"auth\"}"], 2);
+  EXPECT_EQ(m["kaudit_webhook_requests_total{code=\"200\"}"], 1);
+  EXPECT_EQ(m["kaudit_webhook_requests_total{code=\"403\"}"], 1);
+  EXPECT_EQ(m["kaudit_webhook_events_total"], 5);
+  s.proc->Signal(SIGTERM);
+  EXPECT_EQ(s.proc->Wait(60), 0) << s.proc->err();
+}
+
+// Posts `files` in one curl run (keep-alive between them); returns each HTTP code.
+std::vector<int> PostMany(const std::string& url, const std::vector<std::string>& files) {
+  const Certs& c = GetCerts();
+  std::vector<std::string> argv = {kCurl};
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (i > 0) argv.push_back("--next");
+    argv.insert(argv.end(),
+                {"-sS", "--max-time", "60", "--cacert", c.ca, "--cert", c.client_crt, "--key",
+                 c.client_key, "-o", "/dev/null", "-w", "%{http_code}\n", "-H",
+                 "Content-Type: application/json", "--data-binary", "@" + files[i], url});
+  }
+  auto r = RunProcess(argv, "", 120);
+  std::vector<int> codes;
+  for (absl::string_view l : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+    int code = 0;
+    absl::SimpleAtoi(l, &code);
+    codes.push_back(code);
+  }
+  codes.resize(files.size(), 0);
+  return codes;
+}
+
+TEST(ServeTest, ThousandBatchesFromConcurrentClientsCountedOnceAlertedOnce) {
+  constexpr int kBatches = 1000, kClients = 4, kPerCurl = 10;
+  std::string dir = TempDir();
+  Server s = StartServe({"--format", "json", "-o", dir + "/alerts.json", "--threads", "8"});
+  ASSERT_FALSE(s.url.empty());
+  std::atomic<int> failures{0};
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kClients; ++t) {
+    clients.emplace_back([&, t] {
+      std::vector<int> mine;
+      for (int b = t; b < kBatches; b += kClients) mine.push_back(b);
+      for (size_t i = 0; i < mine.size(); i += kPerCurl) {
+        std::vector<std::string> files;
+        std::vector<int> batch_ids;
+        for (size_t j = i; j < mine.size() && j < i + kPerCurl; ++j) {
+          std::string f = absl::StrCat(dir, "/c", t, "_", j - i, ".json");
+          WriteFile(f, MakeBatch(2, mine[j]));
+          files.push_back(f);
+          batch_ids.push_back(mine[j]);
+        }
+        std::vector<int> codes = PostMany(s.url, files);
+        for (size_t k = 0; k < codes.size(); ++k) {
+          // Anything but 200 is retried, as kube-apiserver does.
+          for (int attempt = 0; codes[k] != 200 && attempt < 5; ++attempt) {
+            usleep(200 * 1000);
+            codes[k] = PostMany(s.url, {files[k]})[0];
+          }
+          if (codes[k] != 200) failures++;
+        }
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(failures.load(), 0);
+  const double kEvents = kBatches * 400.0;
+  std::printf("[serve] %d batches, %.0f events in %.2f s over TLS: %.0f events/s\n", kBatches,
+              kEvents, seconds, kEvents / seconds);
+
+  auto m = Metrics(s.metrics_port);
+  EXPECT_EQ(m["kaudit_source_events_total{source=\"serve\"}"], kEvents);
+  EXPECT_EQ(m["kaudit_webhook_events_total"], kEvents);
+  EXPECT_EQ(m["kaudit_webhook_requests_total{code=\"200\"}"], kBatches);
+  EXPECT_EQ(m["kaudit_events_duplicate_total"], 0);
+
+  // Re-POST (as a retry would) three batches that hold an exec: counted as duplicates only.
+  for (int b : {0, 25, 500}) {
+    WriteFile(dir + "/again.json", MakeBatch(2, b));
+    EXPECT_EQ(Post(s.url, dir + "/again.json").http, 200);
+  }
+  EXPECT_EQ(WaitForMetric(s.metrics_port, "kaudit_events_duplicate_total", 1200), 1200);
+  EXPECT_EQ(Metrics(s.metrics_port)["kaudit_source_events_total{source=\"serve\"}"],
+            kEvents + 1200);
+
+  s.proc->Signal(SIGTERM);
+  ASSERT_EQ(s.proc->Wait(60), 0) << s.proc->err();
+  std::map<std::string, int> alerts = ExecAlerts(dir + "/alerts.json");
+  EXPECT_EQ(alerts.size(), kBatches / 25u);
+  for (int b = 0; b < kBatches; b += 25) {
+    std::string id = absl::StrFormat("%08x-%04x-4000-8000-%012x", 2, b, 7);
+    EXPECT_EQ(alerts[id], 1) << id;
+  }
+}
+
+// Retries like kube-apiserver (any non-2xx, a few times, waiting Retry-After when given).
+int PostWithRetries(const std::string& url, const std::string& file, std::atomic<int>& saw429,
+                    std::atomic<int>& retry_after) {
+  int code = 0;
+  for (int attempt = 0; attempt < 30; ++attempt) {
+    CurlResult r = Post(url, file);
+    code = r.http;
+    if (code == 200) return code;
+    if (code == 429) {
+      saw429++;
+      if (r.headers.find("Retry-After: 1") != std::string::npos) retry_after++;
+    }
+    usleep(300 * 1000);
+  }
+  return code;
+}
+
+TEST(ServeTest, OverloadAnswers429AndRetryingClientsLoseNothing) {
+  constexpr int kClients = 8, kPerClient = 4, kEvents = 3000;
+  std::string dir = TempDir();
+  Server s = StartServe(
+      {"--format", "json", "-o", dir + "/alerts.json", "--queue-batches", "1", "--threads", "16"});
+  ASSERT_FALSE(s.url.empty());
+  std::atomic<int> saw429{0}, retry_after{0}, failures{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kClients; ++t) {
+    std::string f = absl::StrCat(dir, "/b", t, ".json");
+    clients.emplace_back([&, t, f] {
+      for (int i = 0; i < kPerClient; ++i) {
+        WriteFile(f + absl::StrCat(i), MakeBatch(3, t * kPerClient * 25 + i * 25, kEvents));
+        if (PostWithRetries(s.url, f + absl::StrCat(i), saw429, retry_after) != 200) failures++;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(saw429.load(), 0);
+  EXPECT_EQ(retry_after.load(), saw429.load());
+  auto m = Metrics(s.metrics_port);
+  EXPECT_EQ(m["kaudit_source_events_total{source=\"serve\"}"], kClients * kPerClient * kEvents);
+  EXPECT_EQ(m["kaudit_webhook_requests_total{code=\"429\"}"], saw429.load());
+  EXPECT_EQ(m["kaudit_webhook_rejected_total{reason=\"queue_full\"}"], saw429.load());
+  s.proc->Signal(SIGTERM);
+  ASSERT_EQ(s.proc->Wait(60), 0) << s.proc->err();
+  EXPECT_EQ(ExecAlerts(dir + "/alerts.json").size(), static_cast<size_t>(kClients * kPerClient));
+  std::printf("[serve] overload: %d answers 429 with Retry-After, nothing lost\n", saw429.load());
+}
+
+TEST(ServeTest, BodyLimitsBadJsonGzipAndFormats) {
+  std::string dir = TempDir();
+  WriteFile(dir + "/token", "tok\n");
+  Server s =
+      StartServe({"--format", "json", "-o", dir + "/alerts.json", "--max-body-bytes", "64KiB"});
+  ASSERT_FALSE(s.url.empty());
+  // 413 above the limit, compressed or once decompressed.
+  std::string big = MakeBatch(4, 1, 120);  // ~100 KB
+  ASSERT_GT(big.size(), 64u << 10);
+  WriteFile(dir + "/big.json", big);
+  EXPECT_EQ(Post(s.url, dir + "/big.json").http, 413);
+  std::string gz = testing::GzipCompress(big);
+  ASSERT_LT(gz.size(), 64u << 10);
+  WriteFile(dir + "/big.json.gz", gz);
+  EXPECT_EQ(Post(s.url, dir + "/big.json.gz", {"-H", "Content-Encoding: gzip"}).http, 413);
+  // gzip within the limit.
+  WriteFile(dir + "/small.json.gz", testing::GzipCompress(MakeBatch(4, 0, 50)));
+  CurlResult gzok = Post(s.url, dir + "/small.json.gz", {"-H", "Content-Encoding: gzip"});
+  EXPECT_EQ(gzok.http, 200) << gzok.body;
+  EXPECT_THAT(gzok.body, HasSubstr("\"events\":50"));
+  // 400 with the reason when nothing in the body is an audit event.
+  WriteFile(dir + "/bad.json", "{\"kind\":\"EventList\",\"items\":[{\"auditID\":");
+  CurlResult bad = Post(s.url, dir + "/bad.json");
+  EXPECT_EQ(bad.http, 400);
+  EXPECT_THAT(bad.body, HasSubstr("webhook"));
+  WriteFile(dir + "/notaudit.json", "{\"hello\":\"world\"}");
+  CurlResult notaudit = Post(s.url, dir + "/notaudit.json");
+  EXPECT_EQ(notaudit.http, 400) << notaudit.body;
+  EXPECT_FALSE(notaudit.body.empty());
+  // A single Event and a JSON array; a batch with one bad item among good ones is 200.
+  static const EventTemplate exec("k8s_audit__exec_pod.json");
+  WriteFile(dir + "/one.json", exec.With("single-event-1"));
+  EXPECT_EQ(Post(s.url, dir + "/one.json").http, 200);
+  WriteFile(dir + "/array.json",
+            absl::StrCat("[", exec.With("array-event-1"), ",", exec.With("array-event-2"), "]"));
+  CurlResult arr = Post(s.url, dir + "/array.json");
+  EXPECT_EQ(arr.http, 200);
+  EXPECT_THAT(arr.body, HasSubstr("\"events\":2"));
+  WriteFile(dir + "/mixed.json",
+            EventList({exec.With("mixed-event-1"), "{\"kind\":\"Event\",\"stage\":42}"}));
+  CurlResult mixed = Post(s.url, dir + "/mixed.json");
+  EXPECT_EQ(mixed.http, 200) << mixed.body;
+  EXPECT_THAT(mixed.body, HasSubstr("\"invalid\":1"));
+
+  auto m = Metrics(s.metrics_port);
+  EXPECT_EQ(m["kaudit_webhook_rejected_total{reason=\"too_large\"}"], 2);
+  EXPECT_EQ(m["kaudit_webhook_rejected_total{reason=\"bad_json\"}"], 2);
+  EXPECT_EQ(m["kaudit_webhook_requests_total{code=\"413\"}"], 2);
+  EXPECT_EQ(m["kaudit_webhook_requests_total{code=\"400\"}"], 2);
+  s.proc->Signal(SIGTERM);
+  ASSERT_EQ(s.proc->Wait(60), 0) << s.proc->err();
+  auto alerts = ExecAlerts(dir + "/alerts.json");
+  for (const char* id : {"single-event-1", "array-event-1", "array-event-2", "mixed-event-1"}) {
+    EXPECT_EQ(alerts[id], 1) << id;
+  }
+}
+
+TEST(ServeTest, SpoolIsReplayableAndARestartResubmitsAfterTheCheckpoint) {
+  constexpr int kBatches = 20, kEvents = 100;
+  std::string dir = TempDir();
+  std::string spool = dir + "/spool";
+  Server s = StartServe({"--format", "json", "-o", dir + "/alerts.json", "--spool-dir", spool,
+                         "--spool-fsync", "always", "--spool-max-file-bytes", "200KiB"});
+  ASSERT_FALSE(s.url.empty());
+  for (int b = 0; b < kBatches; ++b) {
+    std::string body = MakeBatch(5, b * 5, kEvents);  // every 5th batch holds an exec
+    if (b == 3)
+      body = absl::StrCat("{\n  \"kind\": \"EventList\",\n  \"items\": [\n",
+                          body.substr(body.find('[') + 1));
+    WriteFile(dir + "/b.json", body);
+    ASSERT_EQ(Post(s.url, dir + "/b.json").http, 200) << b;
+  }
+  // SIGTERM right after the last 200: the drain still delivers every alert.
+  s.proc->Signal(SIGTERM);
+  ASSERT_EQ(s.proc->Wait(60), 0) << s.proc->err();
+  EXPECT_EQ(ExecAlerts(dir + "/alerts.json").size(), 4u);
+
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(spool)) {
+    files.push_back(e.path().filename().string());
+  }
+  EXPECT_GE(files.size(), 5u);  // rotated, plus .checkpoint
+  EXPECT_TRUE(std::filesystem::exists(spool + "/.checkpoint"));
+
+  // The archive replays: every event once, the same alerts.
+  auto r = RunKaudit({"replay", spool, "--format", "json", "-o", dir + "/replayed.json",
+                      "--summary-file", dir + "/summary.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(ReadFile(dir + "/summary.json"),
+              HasSubstr(absl::StrCat("\"events\":", kBatches * kEvents)));
+  EXPECT_EQ(ExecAlerts(dir + "/replayed.json"), ExecAlerts(dir + "/alerts.json"));
+
+  // A restart after a clean stop re-submits nothing; without the checkpoint, everything.
+  Server again =
+      StartServe({"--format", "json", "-o", dir + "/alerts2.json", "--spool-dir", spool});
+  ASSERT_FALSE(again.url.empty());
+  EXPECT_EQ(Metrics(again.metrics_port)["kaudit_spool_recovered_batches_total"], 0);
+  again.proc->Signal(SIGTERM);
+  ASSERT_EQ(again.proc->Wait(60), 0);
+  std::filesystem::remove(spool + "/.checkpoint");
+  Server third =
+      StartServe({"--format", "json", "-o", dir + "/alerts3.json", "--spool-dir", spool});
+  ASSERT_FALSE(third.url.empty());
+  EXPECT_EQ(Metrics(third.metrics_port)["kaudit_spool_recovered_batches_total"], kBatches);
+  third.proc->Signal(SIGTERM);
+  ASSERT_EQ(third.proc->Wait(60), 0);
+  EXPECT_EQ(ExecAlerts(dir + "/alerts3.json"), ExecAlerts(dir + "/alerts.json"));
+}
+
+}  // namespace
+}  // namespace kaudit
