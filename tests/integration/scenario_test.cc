@@ -23,7 +23,7 @@ using testing::SourcePath;
 
 // The value of "key":"..." at or after `from` in a JSON line (values here carry no quotes).
 std::string Str(std::string_view line, std::string_view key, size_t from = 0) {
-  std::string needle = "\"" + std::string(key) + "\":\"";
+  std::string needle = absl::StrCat("\"", absl::string_view(key.data(), key.size()), "\":\"");
   size_t p = line.find(needle, from);
   if (p == std::string_view::npos) return "";
   p += needle.size();
