@@ -37,6 +37,7 @@ class CreateThenExec final : public Detector {
         "mounting the host).";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1609", "T1610"};
+    info_.catalog_ids = {"S1"};  // DETECTIONS.md stateful #1
     info_.interest.verbs = Interest::Verbs({Verb::kCreate, Verb::kGet});
     info_.interest.stages = Interest::OutcomeStages();
     info_.interest.resources = {"pods"};

@@ -63,6 +63,7 @@ class GrantThenFirstUse final : public Detector {
         "fresh grant exercised, the second half of privilege escalation or persistence.";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1098.006", "T1078.004"};
+    info_.catalog_ids = {"S2"};                         // DETECTIONS.md stateful #2
     info_.interest.stages = Interest::OutcomeStages();  // every resource: any request may use it
     info_.stateful = true;
   }

@@ -23,7 +23,7 @@ using testing::SourcePath;
 
 // The value of "key":"..." at or after `from` in a JSON line (values here carry no quotes).
 std::string Str(std::string_view line, std::string_view key, size_t from = 0) {
-  std::string needle = absl::StrCat("\"", key, "\":\"");
+  std::string needle = absl::StrCat("\"", absl::string_view(key.data(), key.size()), "\":\"");
   size_t p = line.find(needle, from);
   if (p == std::string_view::npos) return "";
   p += needle.size();
@@ -87,7 +87,7 @@ TEST(ScenarioTest, EachAttackStepAlertsOnceAndBenignTrafficStaysBelowMedium) {
   std::map<Key, int> got;
   std::vector<std::string> unexpected;
   for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
-    Seen s = ParseAlert(line);
+    Seen s = ParseAlert(std::string_view(line.data(), line.size()));
     if (s.severity != "medium" && s.severity != "high" && s.severity != "critical") continue;
     Key k{s.detector, s.actor, s.object, s.detector == "first_seen" ? s.extra : ""};
     if (expected.count(k)) {
