@@ -16,6 +16,7 @@ int Main(int argc, char** argv) {
       AddDetectorsCommand(app),
       AddCheckConfigCommand(app),
       AddVersionCommand(app),
+      AddConsumeCommand(app),
   };
   try {
     app.parse(argc, argv);
