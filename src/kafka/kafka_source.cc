@@ -388,9 +388,13 @@ class KafkaSource final : public LiveSource {
     }
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       rd_kafka_assign(rk_, parts);
-      if (!held_.empty()) {  // still waiting for room: the new partitions wait too
+      // A partition paused by us before a revocation stays paused in librdkafka: resume
+      // explicitly, unless we are still waiting for room (then the new partitions wait too).
+      if (!held_.empty()) {
         rd_kafka_pause_partitions(rk_, parts);
         paused_ = true;
+      } else {
+        rd_kafka_resume_partitions(rk_, parts);
       }
       std::lock_guard<std::mutex> l(mu_);
       assignment_.clear();
@@ -407,6 +411,7 @@ class KafkaSource final : public LiveSource {
     // its offsets stored and committed before the partitions go.
     released_.fetch_add(held_.size(), std::memory_order_relaxed);
     held_.clear();
+    if (paused_.load()) rd_kafka_resume_partitions(rk_, parts);
     WaitPending(opts_.revoke_timeout);
     Commit("revoke");
     rd_kafka_assign(rk_, nullptr);
