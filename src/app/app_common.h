@@ -27,6 +27,7 @@ Command AddTailCommand(CLI::App& app);
 Command AddDetectorsCommand(CLI::App& app);
 Command AddCheckConfigCommand(CLI::App& app);
 Command AddVersionCommand(CLI::App& app);
+Command AddConsumeCommand(CLI::App& app);
 
 // Logs the error and returns kExitFatal.
 int Fatal(const absl::Status& s);

@@ -8,6 +8,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "src/common/status_macros.h"
 #include "src/common/strings.h"
 #include "src/common/time_util.h"
@@ -254,10 +256,55 @@ bool ValidHostPort(const std::string& a) {
   return !host.empty() && absl::SimpleAtoi(port, &p) && p >= 1 && p <= 65535;
 }
 
+// A list of strings, or one comma-separated string ("a:9092,b:9092").
+MapReader::Handler StringListField(std::vector<std::string>* out) {
+  return [=](const YAML::Node& n, const std::string& path) -> absl::Status {
+    out->clear();
+    if (n.IsScalar()) {
+      for (absl::string_view part : absl::StrSplit(n.Scalar(), ',', absl::SkipWhitespace())) {
+        out->emplace_back(absl::StripAsciiWhitespace(part));
+      }
+      return absl::OkStatus();
+    }
+    return ListField(out)(n, path);
+  };
+}
+
+// A mapping of scalar values (librdkafka properties).
+MapReader::Handler StringMapField(std::map<std::string, std::string>* out) {
+  return [=](const YAML::Node& n, const std::string& path) -> absl::Status {
+    if (n.IsNull()) return absl::OkStatus();
+    if (!n.IsMap()) return MapReader::Error(path, "expected a mapping of names to values");
+    for (const auto& kv : n) {
+      std::string k = kv.first.as<std::string>();
+      KAUDIT_ASSIGN_OR_RETURN((*out)[k], Scalar(kv.second, absl::StrCat(path, ".", k)));
+    }
+    return absl::OkStatus();
+  };
+}
+
+absl::Status ReadKafka(const YAML::Node& n, const std::string& path, KafkaConfig& kc) {
+  KAUDIT_RETURN_IF_ERROR(MapReader(n, path).Read({
+      {"brokers", StringListField(&kc.brokers)},
+      {"topics", StringListField(&kc.topics)},
+      {"group_id", StringField(&kc.group_id)},
+      {"properties", StringMapField(&kc.properties)},
+      {"revoke_timeout", DurationField(&kc.revoke_timeout)},
+  }));
+  for (size_t i = 0; i < kc.brokers.size(); ++i) {
+    if (!ValidHostPort(kc.brokers[i])) {
+      return MapReader::Error(absl::StrCat(path, ".brokers[", i, "]"),
+                              absl::StrCat("expected host:port, got ", kc.brokers[i]));
+    }
+  }
+  if (kc.group_id.empty()) return MapReader::Error(path + ".group_id", "must not be empty");
+  return absl::OkStatus();
+}
+
 absl::Status ReadSink(const YAML::Node& n, const std::string& path, SinkConfig& sc) {
   KAUDIT_RETURN_IF_ERROR(MapReader(n, path).Read({
       {"name", StringField(&sc.name)},
-      {"type", OneOf(&sc.type, {"stdout", "file", "http", "syslog"})},
+      {"type", OneOf(&sc.type, {"stdout", "file", "http", "syslog", "kafka"})},
       {"format", OneOf(&sc.format, {"auto", "json", "text", "falco", "ecs", "hec"})},
       {"min_severity", SeverityField(&sc.min_severity)},
       {"detectors", ListField(&sc.detectors)},
@@ -297,9 +344,22 @@ absl::Status ReadSink(const YAML::Node& n, const std::string& path, SinkConfig& 
       {"retry_initial", DurationField(&sc.retry_initial)},
       {"retry_max", DurationField(&sc.retry_max)},
       {"flush_timeout", DurationField(&sc.flush_timeout)},
+      {"brokers", StringListField(&sc.brokers)},
+      {"topic", StringField(&sc.topic)},
+      {"properties", StringMapField(&sc.properties)},
   }));
   if (sc.type.empty())
-    return MapReader::Error(path + ".type", "required (stdout, file, http or syslog)");
+    return MapReader::Error(path + ".type", "required (stdout, file, http, syslog or kafka)");
+  if (sc.type == "kafka" && sc.brokers.empty())
+    return MapReader::Error(path + ".brokers", "required for a kafka sink");
+  if (sc.type == "kafka" && sc.topic.empty())
+    return MapReader::Error(path + ".topic", "required for a kafka sink");
+  for (size_t i = 0; i < sc.brokers.size(); ++i) {
+    if (!ValidHostPort(sc.brokers[i])) {
+      return MapReader::Error(absl::StrCat(path, ".brokers[", i, "]"),
+                              absl::StrCat("expected host:port, got ", sc.brokers[i]));
+    }
+  }
   if (sc.type == "file" && sc.path.empty())
     return MapReader::Error(path + ".path", "required for a file sink");
   if (sc.type == "http" && sc.url.empty())
@@ -389,6 +449,8 @@ absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
          }
          return absl::OkStatus();
        }},
+      {"kafka",
+       [&](const YAML::Node& n, const std::string& p) { return ReadKafka(n, p, c.kafka); }},
       {"detectors",
        [&](const YAML::Node& n, const std::string& p) -> absl::Status {
          if (n.IsNull()) return absl::OkStatus();

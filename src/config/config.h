@@ -43,7 +43,7 @@ struct OutputConfig {
 // One alert destination (sinks: [...]). Every sink has its own queue, batching and retries.
 struct SinkConfig {
   std::string name;             // sinks[i].name (default: type and index)
-  std::string type;             // stdout | file | http | syslog
+  std::string type;             // stdout | file | http | syslog | kafka
   std::string format = "json";  // json | text | falco | ecs | hec (auto for stdout)
   Severity min_severity = Severity::kInfo;
   std::vector<std::string> detectors;  // only these detector ids (empty = all)
@@ -78,6 +78,19 @@ struct SinkConfig {
   absl::Duration retry_initial = absl::Milliseconds(200);
   absl::Duration retry_max = absl::Seconds(30);
   absl::Duration flush_timeout = absl::Seconds(30);
+  // kafka (alerts produced to a topic, keyed by actor user)
+  std::vector<std::string> brokers;               // host:port list
+  std::string topic;                              // destination topic
+  std::map<std::string, std::string> properties;  // librdkafka properties (SASL, SSL, ...)
+};
+
+// kafka: the consumer of `kaudit consume` (flags --brokers --topic --group override it).
+struct KafkaConfig {
+  std::vector<std::string> brokers;                   // kafka.brokers: host:port list
+  std::vector<std::string> topics;                    // kafka.topics
+  std::string group_id = "kaudit";                    // kafka.group_id
+  std::map<std::string, std::string> properties;      // kafka.properties: passed to librdkafka
+  absl::Duration revoke_timeout = absl::Seconds(60);  // kafka.revoke_timeout
 };
 
 struct Config {
@@ -86,6 +99,7 @@ struct Config {
   EngineConfig engine;
   OutputConfig output;
   std::vector<SinkConfig> sinks;  // more destinations besides `output`
+  KafkaConfig kafka;              // kafka: (kaudit consume)
   // detectors.<id>.<key>: per-detector tunables, validated when detectors are built.
   std::map<std::string, DetectorParams, std::less<>> detectors;
 };

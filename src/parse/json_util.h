@@ -11,6 +11,7 @@
 #include <cstring>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace kaudit::parse_internal {
@@ -84,8 +85,14 @@ template <typename V>
 inline simdjson::error_code GetStringFast(V&& v, std::string_view& out) {
   // get(), not the converting operator: that one throws on an error result (found by fuzzing:
   // a malformed value inside a pod spec's string list terminated the process).
+  // (A value's raw_json_token() is a plain string_view; a simdjson_result's carries an error.)
   std::string_view tok;
-  if (auto ec = v.raw_json_token().get(tok); ec) return ec;
+  auto token = v.raw_json_token();
+  if constexpr (std::is_same_v<std::decay_t<decltype(token)>, std::string_view>) {
+    tok = token;
+  } else if (auto ec = token.get(tok); ec) {
+    return ec;
+  }
   if (tok.size() >= 2 && tok.front() == '"') {
     // The token runs to the next structural character, so it may carry trailing whitespace.
     size_t end = tok.size();

@@ -8,6 +8,7 @@
 #include "src/common/rate_limited_log.h"
 #include "src/common/status_macros.h"
 #include "src/sinks/disk_buffer.h"
+#include "src/kafka/kafka_transport.h"
 #include "src/sinks/syslog_transport.h"
 #include "src/sinks/transports.h"
 
@@ -92,6 +93,18 @@ absl::StatusOr<std::unique_ptr<SinkSet>> BuildSinks(const Config& config, bool s
       auto t = NewSyslogTransport(yo);
       if (!t.ok())
         return absl::InvalidArgumentError(absl::StrCat(key, ".address: ", t.status().message()));
+      transport = std::move(*t);
+    } else if (sc.type == "kafka") {
+      KafkaTransportOptions ko;
+      ko.name = key;
+      ko.brokers = sc.brokers;
+      ko.topic = sc.topic;
+      ko.properties = sc.properties;
+      ko.format = Format(sc.format, false);
+      ko.format_options = fopts;
+      ko.timeout = sc.timeout;
+      auto t = NewKafkaTransport(ko);
+      if (!t.ok()) return t.status();
       transport = std::move(*t);
     } else {
       HttpTransportOptions ho;

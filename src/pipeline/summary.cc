@@ -146,6 +146,20 @@ std::string RunSummary::ToJson() const {
     w.EndObject();
   }
   w.EndObject();
+  // The live source's counters and gauges, as /metrics names them ("name{label=\"v\"}").
+  w.Key("source_metrics").BeginObject();
+  for (const auto& m : source_metrics) {
+    std::string key = m.name;
+    if (!m.labels.empty()) {
+      key += "{";
+      for (size_t i = 0; i < m.labels.size(); ++i) {
+        absl::StrAppend(&key, i ? "," : "", m.labels[i].first, "=\"", m.labels[i].second, "\"");
+      }
+      key += "}";
+    }
+    w.Key(key).Double(m.value);
+  }
+  w.EndObject();
   w.EndObject();
   return out;
 }
