@@ -13,6 +13,7 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("kaudit ") + Version());
   const std::vector<Command> commands = {
       AddReplayCommand(app),
+      AddTailCommand(app),
       AddDetectorsCommand(app),
       AddCheckConfigCommand(app),
       AddVersionCommand(app),
