@@ -426,7 +426,18 @@ bool FileFollower::Next(std::string* out) {
       continue;
     }
     if (live_.fd < 0 && !OpenLive(0, false)) return false;
-    if (Produce(live_, out)) return true;
+    if (Produce(live_, out)) {
+      // A file opened while (nearly) empty: complete its fingerprint now, so that a checkpoint
+      // taken before the next idle moment can find it again after a copy-truncate.
+      if (live_.id.fp_len < kFingerprintBytes) {
+        const std::string prefix = PreadPrefix(live_.fd, kFingerprintBytes);
+        if (prefix.size() > live_.id.fp_len && live_.id.PrefixMatches(prefix)) {
+          live_.id.fp_len = prefix.size();
+          live_.id.fp_crc = Crc32(prefix);
+        }
+      }
+      return true;
+    }
     if (CheckLive() == Change::kNone) return false;
   }
   return false;
