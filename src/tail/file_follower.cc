@@ -426,6 +426,9 @@ bool FileFollower::Next(std::string* out) {
       continue;
     }
     if (live_.fd < 0 && !OpenLive(0, false)) return false;
+    // Look before reading: a file truncated and rewritten past our offset must not be read
+    // from that offset.
+    if (live_.read_pos > 0 && CheckLive() != Change::kNone) continue;
     if (Produce(live_, out)) {
       // A file opened while (nearly) empty: complete its fingerprint now, so that a checkpoint
       // taken before the next idle moment can find it again after a copy-truncate.
