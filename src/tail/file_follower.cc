@@ -359,21 +359,7 @@ bool FileFollower::FlushTail(Reader& r, std::string* out) {
 }
 
 FileFollower::Change FileFollower::CheckLive() {
-  struct stat pst;
-  const bool path_ok = stat(opts_.path.c_str(), &pst) == 0;
-  if (path_ok && (static_cast<uint64_t>(pst.st_ino) != live_.id.ino ||
-                  static_cast<uint64_t>(pst.st_dev) != live_.id.dev)) {
-    // Renamed away and replaced: read the old file (still open) to its end, then any rotated
-    // file that came and went meanwhile, then the new one.
-    ++stats_.rotations_rename;
-    const int64_t since = live_.opened_unix;
-    Reader old = std::move(live_);
-    live_ = Reader{};
-    backups_.push_back(std::move(old));
-    OpenLive(0, false);
-    AddNewerSiblings(since);
-    return Change::kRotated;
-  }
+  // Truncation first: a file truncated and then renamed must be finished from its copy.
   struct stat fst;
   if (fstat(live_.fd, &fst) != 0) return Change::kNone;
   const std::string prefix = PreadPrefix(live_.fd, kFingerprintBytes);
@@ -399,6 +385,21 @@ FileFollower::Change FileFollower::CheckLive() {
     live_.id = IdentityOf(fst, prefix);
     live_.opened_unix = NowUnix();
     return Change::kTruncated;
+  }
+  struct stat pst;
+  const bool path_ok = stat(opts_.path.c_str(), &pst) == 0;
+  if (path_ok && (static_cast<uint64_t>(pst.st_ino) != live_.id.ino ||
+                  static_cast<uint64_t>(pst.st_dev) != live_.id.dev)) {
+    // Renamed away and replaced: read the old file (still open) to its end, then any rotated
+    // file that came and went meanwhile, then the new one.
+    ++stats_.rotations_rename;
+    const int64_t since = live_.opened_unix;
+    Reader old = std::move(live_);
+    live_ = Reader{};
+    backups_.push_back(std::move(old));
+    OpenLive(0, false);
+    AddNewerSiblings(since);
+    return Change::kRotated;
   }
   if (prefix.size() > live_.id.fp_len) live_.id = IdentityOf(fst, prefix);
   return Change::kNone;
@@ -428,7 +429,7 @@ bool FileFollower::Next(std::string* out) {
     if (live_.fd < 0 && !OpenLive(0, false)) return false;
     // Look before reading: a file truncated and rewritten past our offset must not be read
     // from that offset.
-    if (live_.read_pos > 0 && CheckLive() != Change::kNone) continue;
+    if (CheckLive() != Change::kNone) continue;
     if (Produce(live_, out)) {
       // A file opened while (nearly) empty: complete its fingerprint now, so that a checkpoint
       // taken before the next idle moment can find it again after a copy-truncate.
