@@ -234,6 +234,16 @@ std::string FileFollower::FindSibling(const FileIdentity& id, uint64_t exclude_i
 
 bool FileFollower::IsKnown(std::string_view prefix, uint64_t ino, bool plain) const {
   auto matches = [&](const FileIdentity& id) { return id.fp_len > 0 && id.PrefixMatches(prefix); };
+  // A .gz still being written decompresses to fewer bytes than the fingerprint: compare it
+  // with the start of the open files directly.
+  auto starts = [&](const Reader& r) {
+    return r.fd >= 0 && !prefix.empty() && prefix.size() < r.id.fp_len &&
+           PreadPrefix(r.fd, prefix.size()) == prefix;
+  };
+  if (starts(live_)) return true;
+  for (const Reader& r : backups_) {
+    if (starts(r)) return true;
+  }
   if (plain && live_.fd >= 0 && live_.id.ino == ino) return true;
   if (matches(live_.id)) return true;
   for (const Reader& r : backups_) {
