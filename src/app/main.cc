@@ -12,8 +12,9 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("kaudit ") + Version());
   const std::vector<Command> commands = {
-      AddReplayCommand(app),      AddServeCommand(app),   AddConsumeCommand(app),
-      AddDetectorsCommand(app), AddCheckConfigCommand(app), AddVersionCommand(app),
+      AddReplayCommand(app),  AddServeCommand(app),     AddTailCommand(app),
+      AddConsumeCommand(app), AddDetectorsCommand(app), AddCheckConfigCommand(app),
+      AddVersionCommand(app),
   };
   try {
     app.parse(argc, argv);

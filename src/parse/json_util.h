@@ -12,6 +12,7 @@
 #include <optional>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace kaudit::parse_internal {
@@ -90,7 +91,7 @@ inline simdjson::error_code GetStringFast(V&& v, std::string_view& out) {
   auto token = v.raw_json_token();
   if constexpr (std::is_same_v<std::decay_t<decltype(token)>, std::string_view>) {
     tok = token;
-  } else if (auto ec = token.get(tok); ec) {
+  } else if (auto ec = std::move(token).get(tok); ec) {
     return ec;
   }
   if (tok.size() >= 2 && tok.front() == '"') {
