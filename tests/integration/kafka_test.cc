@@ -251,8 +251,10 @@ TEST(KafkaTest, DISABLED_GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatc
     for (int p : ports) n += Metrics(p)["kaudit_kafka_messages_total"];
     return n;
   };
+  // Idempotent producer with acks=all: a produce retried across the outage is written once.
   BackgroundProcess kcat({"/usr/bin/kcat", "-P", "-b", kafka.bootstrap(), "-t", "audit", "-K", "\t",
-                          "-l", data + "/keyed.txt"});
+                          "-X", "enable.idempotence=true", "-X", "acks=all", "-l",
+                          data + "/keyed.txt"});
   // Mid-run, a broker goes down and comes back.
   ASSERT_TRUE(PollUntil([&] { return consumed() >= kEvents / 4; }, 90));
   EXPECT_EQ(kafka.Command("down 2"), "down 2 NO_ERROR");
@@ -275,6 +277,13 @@ TEST(KafkaTest, DISABLED_GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatc
   ASSERT_TRUE(PollUntil([&] { return consumed() >= kEvents; }, 120))
       << "consumed " << consumed() << " of " << kEvents << " (" << at_down << " at the outage)\n"
       << "kcat: " << kcat_err.substr(0, 2000) << "\n"
+      << "messages in the topic (kcat -C): " <<
+      [&] {
+        auto r = RunProcess({"/usr/bin/kcat", "-C", "-b", kafka.bootstrap(), "-t", "audit", "-e",
+                             "-q", "-o", "beginning", "-f", "x\n"});
+        return std::count(r.out.begin(), r.out.end(), '\n');
+      }()
+      << "\n"
       << [&] {
            std::string lag;
            for (int p : ports) {
