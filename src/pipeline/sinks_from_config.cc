@@ -7,8 +7,8 @@
 #include "absl/strings/strip.h"
 #include "src/common/rate_limited_log.h"
 #include "src/common/status_macros.h"
-#include "src/sinks/disk_buffer.h"
 #include "src/kafka/kafka_transport.h"
+#include "src/sinks/disk_buffer.h"
 #include "src/sinks/syslog_transport.h"
 #include "src/sinks/transports.h"
 
