@@ -27,7 +27,7 @@ class HostPathVolume final : public PodSpecDetector {
     info_.severity = Severity::kHigh;
     info_.mitre = {"T1611"};
     info_.catalog_ids = {"C61"};
-    why_ = "its containers can read and write the node's filesystem";
+    why_ = "its containers reach the node's filesystem (read-only mounts still expose it)";
   }
 
  protected:
