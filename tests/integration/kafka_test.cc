@@ -204,11 +204,13 @@ bool PollUntil(F cond, int timeout_s) {
   return cond();
 }
 
-// DISABLED: passed once (76 s) but failed 3 of 4 runs on the loaded shared machine: after the
-// outage, both consumers reported zero lag and no pause while 1-5% of the produced messages
-// were never consumed (kcat exited 0). Not yet known whether the mock cluster loses messages
-// produced around set_down/set_up, or the consumer skips them. Run it with
-// --gtest_also_run_disabled_tests; the failure message prints kcat's stderr.
+// DISABLED until it is reliable. The message loss it first showed (1-5% never consumed, zero
+// lag) came from the mock cluster, not kaudit: the mock keeps only about 5 MB per partition and
+// deletes older messages, and with 42 keys over 24 partitions some partitions held several
+// heavy users and lost messages before a lagging consumer read them. With 402 keys (even
+// spread) 4 of 5 runs passed with 100,000 of 100,000 events processed and the alerts equal to
+// replay's; the fifth failed earlier, in the group-formation precondition (the two members kept
+// rebalancing for 60 s). Run it with --gtest_also_run_disabled_tests.
 TEST(KafkaTest, DISABLED_GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatchesReplay) {
   constexpr int kEvents = 100000;
   const std::string data = Generate(kEvents, 1);

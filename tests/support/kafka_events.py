@@ -74,7 +74,10 @@ def main():
     tpls = templates()
     secret = json.dumps(secret_get_template(tpls))
     tpl_text = [json.dumps(t) for t in tpls]
-    users = ["dev-%02d@example.com" % i for i in range(40)] + [
+    # Many identities spread the keyed messages evenly over the partitions: the mock cluster keeps
+    # only about 5 MB per partition, so a partition holding a few heavy users would lose its
+    # oldest messages before a lagging consumer reads them.
+    users = ["dev-%03d@example.com" % i for i in range(400)] + [
         "system:serviceaccount:kube-system:replicaset-controller", "system:kube-scheduler"]
     attackers = ["system:serviceaccount:ci:deployer-%d" % i for i in range(8)]
     near = ["mallory-%d@example.com" % i for i in range(4)]
