@@ -64,14 +64,7 @@ class AnonymousThenWrite final : public Detector {
     if (p == nullptr) return;
     absl::Duration after = e.stage_timestamp - p->at;
     if (after < absl::ZeroDuration() || after > window_) return;
-    Alert a = MakeAlert(info_, e);
-    a.audit_ids.clear();
-    a.audit_id_count = 0;
-    a.AddAuditId(p->audit_id);
-    a.AddAuditId(e.audit_id);
-    a.count = 2;
-    a.window_start = p->at;
-    a.window_end = e.stage_timestamp;
+    Alert a = MakeSequenceAlert(info_, e, p->audit_id, p->at);
     a.AddField("anonymous_request", p->uri);
     a.AddField("seconds_after_anonymous", absl::StrCat(absl::ToInt64Seconds(after)));
     a.message = absl::StrCat(ActorLabel(e), " ", ToAbsl(PastTense(e.verb)), " ", ObjectLabel(e),

@@ -96,14 +96,7 @@ class CreateThenExec final : public Detector {
     if (p == nullptr || p->actor != e.Actor()) return;
     absl::Duration after = e.stage_timestamp - p->created;
     if (after < absl::ZeroDuration() || after > window_) return;
-    Alert a = MakeAlert(info_, e);
-    a.audit_ids.clear();
-    a.audit_id_count = 0;
-    a.AddAuditId(p->audit_id);
-    a.AddAuditId(e.audit_id);
-    a.count = 2;
-    a.window_start = p->created;
-    a.window_end = e.stage_timestamp;
+    Alert a = MakeSequenceAlert(info_, e, p->audit_id, p->created);
     std::string risk;
     if (p->privileged) risk += " privileged";
     if (p->host_path) risk += " hostPath";

@@ -86,14 +86,7 @@ class GrantThenFirstUse final : public Detector {
     if (g == nullptr) return;
     absl::Duration after = e.stage_timestamp - g->created;
     if (after < absl::ZeroDuration() || after > window_) return;
-    Alert a = MakeAlert(info_, e);
-    a.audit_ids.clear();
-    a.audit_id_count = 0;
-    a.AddAuditId(g->audit_id);
-    a.AddAuditId(e.audit_id);
-    a.count = 2;
-    a.window_start = g->created;
-    a.window_end = e.stage_timestamp;
+    Alert a = MakeSequenceAlert(info_, e, g->audit_id, g->created);
     if (g->privileged_role) a.severity = Severity::kHigh;
     a.AddField("binding", key);
     a.AddField("role", g->role);

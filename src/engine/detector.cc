@@ -44,4 +44,17 @@ Alert MakeAlert(const DetectorInfo& info, const AuditEvent& e) {
   return a;
 }
 
+Alert MakeSequenceAlert(const DetectorInfo& info, const AuditEvent& e,
+                        std::string_view first_audit_id, absl::Time first_time) {
+  Alert a = MakeAlert(info, e);
+  a.audit_ids.clear();
+  a.audit_id_count = 0;
+  a.AddAuditId(first_audit_id);
+  a.AddAuditId(e.audit_id);
+  a.count = 2;
+  a.window_start = first_time;
+  a.window_end = e.stage_timestamp;
+  return a;
+}
+
 }  // namespace kaudit

@@ -84,5 +84,9 @@ class EventFilter {
 
 // Starts an alert from the event it rests on: actor, object, time, auditID.
 Alert MakeAlert(const DetectorInfo& info, const AuditEvent& event);
+// The same for a two-step sequence: the alert rests on an earlier event (its auditID and time)
+// and this one; the window spans both.
+Alert MakeSequenceAlert(const DetectorInfo& info, const AuditEvent& event,
+                        std::string_view first_audit_id, absl::Time first_time);
 
 }  // namespace kaudit
