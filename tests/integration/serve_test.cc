@@ -394,7 +394,10 @@ int PostWithRetries(const std::string& url, const std::string& file, std::atomic
   return code;
 }
 
-TEST(ServeTest, OverloadAnswers429AndRetryingClientsLoseNothing) {
+// DISABLED: timing-dependent. It passed in every run on the loaded VM, but on an idle machine
+// the engine kept up with eight clients and no 429 came (clean-clone run ci4). It needs a
+// deterministic overload (an engine held back, not a race) before it can gate CI.
+TEST(ServeTest, DISABLED_OverloadAnswers429AndRetryingClientsLoseNothing) {
   constexpr int kClients = 8, kPerClient = 4, kEvents = 3000;
   std::string dir = TempDir();
   Server s = StartServe(
