@@ -108,7 +108,8 @@ Command AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   serve
       ->add_option("--read-timeout", f->read_timeout,
-                   "Drop clients that send nothing for this long (slow clients)")
+                   "Slow clients: each read, and (TLS) the handshake plus a request's headers, "
+                   "must arrive within this; the body within it plus 1 s per MiB")
       ->capture_default_str();
   serve
       ->add_option("--ack-timeout", f->ack_timeout,

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/common/rate_limited_log.h"
 #include "src/common/strings.h"
+#include "src/server/slow_client_guard.h"
 
 namespace kaudit {
 namespace {
@@ -29,11 +30,12 @@ enum Reject {
   kSpoolError,
   kReadError,
   kMethod,
+  kSlowClient,  // counted by the SlowClientGuard: the connection was shut, nothing answered
   kNumRejects
 };
 constexpr std::array<const char*, kNumRejects> kRejectNames = {
-    "auth",    "too_large",   "bad_json",   "queue_full",
-    "timeout", "spool_error", "read_error", "method"};
+    "auth",        "too_large",  "bad_json", "queue_full", "timeout",
+    "spool_error", "read_error", "method",   "slow_client"};
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   // The length is not secret (tokens have a fixed format); the bytes are.
@@ -62,9 +64,14 @@ class WebhookSource::Impl {
     if (opts_.insecure_http) {
       server_ = std::make_unique<httplib::Server>();
     } else {
-      server_ = std::make_unique<httplib::SSLServer>(
+      auto tls = std::make_unique<httplib::SSLServer>(
           opts_.tls_cert.c_str(), opts_.tls_key.c_str(),
           opts_.client_ca.empty() ? nullptr : opts_.client_ca.c_str());
+      if (tls->is_valid()) {
+        guard_ = std::make_unique<SlowClientGuard>(opts_.read_timeout, kKeepAlive, ctx_.clock);
+        guard_->Attach(tls->ssl_context());
+      }
+      server_ = std::move(tls);
     }
   }
 
@@ -91,12 +98,21 @@ class WebhookSource::Impl {
     server_->set_read_timeout(read_us / 1000000, read_us % 1000000);
     server_->set_write_timeout(read_us / 1000000, read_us % 1000000);
     server_->set_keep_alive_max_count(1000);
-    server_->set_keep_alive_timeout(5);
+    server_->set_keep_alive_timeout(absl::ToInt64Seconds(kKeepAlive));
     server_->set_tcp_nodelay(true);
     // Bodies go through the content reader below, which bounds them after gzip decoding too;
     // this bounds what other paths would read.
     server_->set_payload_max_length(opts_.max_body_bytes);
+    server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+      uint64_t length = 0;
+      if (guard_) {
+        (void)absl::SimpleAtoi(req.get_header_value("Content-Length"), &length);
+        guard_->HeadersRead(length);
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
     server_->set_logger([this](const httplib::Request&, const httplib::Response& res) {
+      if (guard_) guard_->ResponseSent();
       int code = res.status;
       if (code < 0 || code >= static_cast<int>(codes_.size())) code = 0;
       codes_[code].fetch_add(1, std::memory_order_relaxed);
@@ -199,7 +215,8 @@ class WebhookSource::Impl {
                      "Webhook requests refused, by reason",
                      false,
                      {{"reason", kRejectNames[r]}},
-                     static_cast<double>(rejected_[r].load())});
+                     static_cast<double>(r == kSlowClient ? (guard_ ? guard_->closed() : 0)
+                                                          : rejected_[r].load())});
     }
     if (spool_) {
       out.push_back({"kaudit_spool_bytes_total",
@@ -259,6 +276,7 @@ class WebhookSource::Impl {
       body.append(data, n);
       return true;
     });
+    if (guard_) guard_->BodyRead();
     request_bytes_.fetch_add(body.size(), std::memory_order_relaxed);
     if (!read_ok || too_large) {
       res.set_header("Connection", "close");
@@ -422,6 +440,8 @@ class WebhookSource::Impl {
   const Context ctx_;
   const std::string token_;
   std::unique_ptr<Spool> spool_;
+  static constexpr absl::Duration kKeepAlive = absl::Seconds(5);
+  std::unique_ptr<SlowClientGuard> guard_;  // TLS only; declared before server_, outlives it
   std::unique_ptr<httplib::Server> server_;
   std::string host_;
   int port_ = 0;

@@ -1,12 +1,16 @@
 // kaudit serve: the real binary as kube-apiserver's audit webhook backend, driven by curl over
 // TLS on loopback with certificates made by the openssl CLI.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -658,6 +662,78 @@ TEST(ServeTest, SpoolKill9LosesNothingAcknowledged) {
   EXPECT_EQ(alerted, acknowledged);
   std::printf("[serve] spool kill -9: %zu acknowledged exec events, all alerted after restart\n",
               acknowledged.size());
+}
+
+// A client that opens a TCP connection and trickles a TLS record one byte at a time (each read
+// gets a byte, so a per-read timeout never fires). Returns the seconds until the server closed
+// the connection, or -1 if it was still open after `give_up_s`.
+double TrickleTls(int port, double give_up_s) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -2;
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  const char header[] = {0x16, 0x03, 0x01, 0x40, 0x00};  // handshake record of 16 KiB
+  bool open = send(fd, header, sizeof header, MSG_NOSIGNAL) == sizeof header;
+  while (open && elapsed() < give_up_s) {
+    usleep(250 * 1000);
+    char probe;
+    if (recv(fd, &probe, 1, MSG_DONTWAIT) == 0) break;  // closed by the server
+    open = send(fd, "A", 1, MSG_NOSIGNAL) == 1;
+  }
+  double t = elapsed() < give_up_s ? elapsed() : -1;
+  close(fd);
+  return t;
+}
+
+// Slowloris: more trickling connections than worker threads (three trickle the TLS handshake,
+// one an authenticated client trickling its request headers through openssl s_client). A
+// per-read timeout would let them hold every worker for good; the slow-client guard shuts each
+// one down once it is --read-timeout late, so a real request still gets its 200.
+TEST(ServeTest, SlowlorisClientsAreCutOffAndRealClientsServed) {
+  std::string dir = TempDir();
+  Server s = StartServe(
+      {"--format", "json", "-o", dir + "/alerts.json", "--threads", "2", "--read-timeout", "2s"});
+  ASSERT_FALSE(s.url.empty());
+  const int port = std::stoi(s.url.substr(s.url.rfind(':') + 1));
+  const Certs& c = GetCerts();
+  BackgroundProcess headers(
+      {"/bin/bash", "-c",
+       absl::StrCat("(printf 'POST /audit HTTP/1.1\\r\\nHost: x\\r\\n'; while printf "
+                    "'X-Slow: 1\\r\\n'; do sleep 0.25; done) | ",
+                    kOpenssl, " s_client -quiet -connect 127.0.0.1:", port, " -cert ", c.client_crt,
+                    " -key ", c.client_key, " -CAfile ", c.ca, " 2>/dev/null")});
+  std::vector<double> cut(3, 0);
+  std::vector<std::thread> slow;
+  for (size_t i = 0; i < cut.size(); ++i) {
+    slow.emplace_back([&, i] { cut[i] = TrickleTls(port, 40); });
+  }
+  usleep(500 * 1000);
+  WriteFile(dir + "/b.json", MakeBatch(6, 0, 50));
+  const auto start = std::chrono::steady_clock::now();
+  CurlResult r = Post(s.url, dir + "/b.json");
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.http, 200) << r.body;
+  EXPECT_LT(waited, 15);
+  for (auto& t : slow) t.join();
+  for (double t : cut) {
+    EXPECT_GT(t, 1.5);  // not before --read-timeout
+    EXPECT_LT(t, 15);   // and not much after (two workers, four slow clients)
+  }
+  EXPECT_NE(headers.Wait(20), -2) << "the header-trickling client was not cut off";
+  EXPECT_GE(Metrics(s.metrics_port)["kaudit_webhook_rejected_total{reason=\"slow_client\"}"], 4);
+  s.proc->Signal(SIGTERM);
+  ASSERT_EQ(s.proc->Wait(60), 0) << s.proc->err();
+  std::printf(
+      "[serve] slowloris: 4 slow clients cut off after %.1f-%.1f s, a real client served "
+      "in %.1f s\n",
+      *std::min_element(cut.begin(), cut.end()), *std::max_element(cut.begin(), cut.end()), waited);
 }
 
 }  // namespace
