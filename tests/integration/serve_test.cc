@@ -119,7 +119,9 @@ struct Server {
   int metrics_port = 0;
 };
 
-Server StartServe(std::vector<std::string> extra, bool tls = true) {
+// `wrapper`, if given, is a command line that runs the kaudit command line appended to it.
+Server StartServe(std::vector<std::string> extra, bool tls = true,
+                  std::vector<std::string> wrapper = {}) {
   const Certs& c = GetCerts();
   std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--metrics-addr",
                                    "127.0.0.1:0"};
@@ -129,7 +131,13 @@ Server StartServe(std::vector<std::string> extra, bool tls = true) {
   }
   args.insert(args.end(), extra.begin(), extra.end());
   Server s;
-  s.proc = StartKaudit(args);
+  if (wrapper.empty()) {
+    s.proc = StartKaudit(args);
+  } else {
+    wrapper.push_back(KAUDIT_BINARY);
+    wrapper.insert(wrapper.end(), args.begin(), args.end());
+    s.proc = std::make_unique<BackgroundProcess>(wrapper);
+  }
   s.metrics_port = WaitForMetricsPort(*s.proc);
   s.url = WaitForListen(*s.proc);
   return s;
@@ -734,6 +742,75 @@ TEST(ServeTest, SlowlorisClientsAreCutOffAndRealClientsServed) {
       "[serve] slowloris: 4 slow clients cut off after %.1f-%.1f s, a real client served "
       "in %.1f s\n",
       *std::min_element(cut.begin(), cut.end()), *std::max_element(cut.begin(), cut.end()), waited);
+}
+
+// Disk full on the spool: kaudit runs in its own mount namespace (unshare, no privileges needed)
+// with the spool on a 1 MiB tmpfs mostly taken by a ballast file. Batches are acknowledged
+// until the spool cannot take the next one: that one is answered 503 (never a silent 200),
+// counted and logged, the truncated write is cut back; kaudit keeps serving. Once the ballast is
+// removed (through /proc/PID/root) the retried batch is spooled, and the spool replays to
+// exactly the acknowledged events and their alerts.
+TEST(ServeTest, SpoolOnAFullDiskAnswers503AndLosesNothingAcknowledged) {
+  std::string dir = TempDir();
+  const std::string mnt = dir + "/mnt";
+  std::filesystem::create_directories(mnt);
+  Server s = StartServe({"--format", "json", "-o", dir + "/alerts.json", "--spool-dir",
+                         mnt + "/spool", "--spool-fsync", "always"},
+                        true,
+                        {"/usr/bin/unshare", "-Urm", "/bin/sh", "-c",
+                         absl::StrCat("mount -t tmpfs -o size=1m tmpfs ", mnt, " && mkdir ", mnt,
+                                      "/spool && head -c 800000 /dev/zero > ", mnt,
+                                      "/ballast && exec \"$0\" \"$@\"")});
+  ASSERT_FALSE(s.url.empty()) << s.proc->err();
+  const std::string inside = absl::StrCat("/proc/", s.proc->pid(), "/root", mnt);
+  ASSERT_TRUE(std::filesystem::exists(inside + "/ballast"));
+
+  std::set<std::string> acknowledged;
+  CurlResult refused;
+  int b = 0;
+  for (; b < 40; ++b) {
+    WriteFile(dir + "/b.json", MakeExecHeavyBatch(77, b, 40));
+    CurlResult r = Post(s.url, dir + "/b.json");
+    if (r.http != 200) {
+      refused = r;
+      break;
+    }
+    for (int i = 3; i < 40; i += 10) {
+      acknowledged.insert(absl::StrFormat("%08x-%04x-4000-9000-%012x", 77, b, i));
+    }
+  }
+  ASSERT_EQ(refused.http, 503) << "the 1 MiB disk never filled";
+  EXPECT_THAT(refused.body, HasSubstr("cannot spool"));
+  EXPECT_GT(b, 0);
+  EXPECT_EQ(Metrics(s.metrics_port)["kaudit_spool_errors_total"], 1);
+  EXPECT_THAT(s.proc->err(), HasSubstr("No space left on device"));
+
+  // Space comes back: the retried batch is spooled and acknowledged.
+  std::filesystem::remove(inside + "/ballast");
+  ASSERT_EQ(Post(s.url, dir + "/b.json").http, 200);
+  for (int i = 3; i < 40; i += 10) {
+    acknowledged.insert(absl::StrFormat("%08x-%04x-4000-9000-%012x", 77, b, i));
+  }
+  std::filesystem::copy(inside + "/spool", dir + "/spool");  // gone with the namespace
+  s.proc->Signal(SIGTERM);
+  ASSERT_EQ(s.proc->Wait(60), 0) << s.proc->err();
+
+  std::set<std::string> alerted;
+  for (const auto& [id, n] : ExecAlerts(dir + "/alerts.json")) alerted.insert(id);
+  EXPECT_EQ(alerted, acknowledged);
+  auto r = RunKaudit({"replay", dir + "/spool", "--format", "json", "-o", dir + "/replayed.json",
+                      "--summary-file", dir + "/summary.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(ReadFile(dir + "/summary.json"),
+              HasSubstr(absl::StrCat("\"events\":", (b + 1) * 40, ",")));
+  EXPECT_THAT(ReadFile(dir + "/summary.json"), HasSubstr("\"invalid_events\":0,"));
+  std::set<std::string> replayed;
+  for (const auto& [id, n] : ExecAlerts(dir + "/replayed.json")) replayed.insert(id);
+  EXPECT_EQ(replayed, acknowledged);
+  std::printf(
+      "[serve] spool disk full: %d batches acknowledged, the next answered 503, "
+      "spooled after space came back; replay = the acknowledged events\n",
+      b);
 }
 
 }  // namespace
