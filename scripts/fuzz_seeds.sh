@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$1"
-mkdir -p "$out"/{framing,detectors,pod_spec,config,exec_command}
+mkdir -p "$out"/{framing,detectors,pod_spec,config,exec_command,webhook}
 n=0
 # Whole event files (small ones) for framing and the detectors.
 while IFS= read -r -d '' f; do
@@ -12,10 +12,12 @@ while IFS= read -r -d '' f; do
   n=$((n + 1))
   cp "$f" "$out/framing/seed_$n"
   cp "$f" "$out/detectors/seed_$n"
+  # webhook: a first byte choosing the headers (0: right token, plain body), then the body.
+  { printf '\0'; cat "$f"; } > "$out/webhook/seed_$n"
 done < <(find "$root/tests/data/falco" "$root/tests/data/detectors" "$root/tests/data/public" \
   -type f \( -name '*.json' -o -name '*.jsonl' -o -name '*.log' \) -print0)
 # Crash inputs already found stay in the corpora.
-for t in framing detectors pod_spec config exec_command; do
+for t in framing detectors pod_spec config exec_command webhook; do
   if [ -d "$root/tests/data/regress/$t" ]; then
     cp "$root/tests/data/regress/$t"/* "$out/$t/" 2>/dev/null || true
   fi
@@ -38,6 +40,10 @@ find "$root/tests/data/falco" "$root/tests/data/detectors" -type f -name '*.json
 cp "$root/configs/kaudit.yaml" "$out/config/kaudit.yaml"
 find "$root/configs" "$root/deploy" -type f \( -name '*.yaml' -o -name '*.yml' \) -size -64k \
   -print0 | while IFS= read -r -d '' f; do cp "$f" "$out/config/$(basename "$f")"; done
-for t in framing detectors pod_spec config exec_command; do
+# gzip-encoded bodies (first byte 12: right token, Content-Encoding gzip).
+for f in $(ls "$out/webhook" | head -n 20); do
+  { printf '\x0c'; tail -c +2 "$out/webhook/$f" | gzip -c; } > "$out/webhook/gz_$f"
+done
+for t in framing detectors pod_spec config exec_command webhook; do
   echo "seeds $t: $(ls "$out/$t" | wc -l)"
 done

@@ -189,6 +189,7 @@ class WebhookSource::Impl {
   }
 
   bool Ready() const { return ready_; }
+  int port() const { return port_; }
 
   void AppendMetrics(std::vector<SourceMetric>& out) const {
     for (size_t code = 0; code < codes_.size(); ++code) {
@@ -514,6 +515,8 @@ absl::Status WebhookSource::Start(LivePipeline* pipeline) { return impl_->Start(
 void WebhookSource::Stop() { impl_->Stop(); }
 void WebhookSource::Finished() { impl_->Finished(); }
 bool WebhookSource::Ready() const { return impl_->Ready(); }
+
+int WebhookSource::port() const { return impl_->port(); }
 void WebhookSource::AppendMetrics(std::vector<SourceMetric>& out) const {
   impl_->AppendMetrics(out);
 }

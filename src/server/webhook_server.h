@@ -45,6 +45,7 @@ class WebhookSource final : public LiveSource {
   void Stop() override;
   void Finished() override;
   bool Ready() const override;
+  int port() const;  // the bound port (useful with port 0)
   void AppendMetrics(std::vector<SourceMetric>& out) const override;
 
   class Impl;

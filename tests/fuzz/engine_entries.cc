@@ -89,6 +89,7 @@ FuzzEntry FuzzEntryByName(std::string_view name) {
   if (name == "pod_spec") return &FuzzPodSpec;
   if (name == "config") return &FuzzConfig;
   if (name == "exec_command") return &FuzzExecCommand;
+  if (name == "webhook") return &FuzzWebhook;
   return nullptr;
 }
 

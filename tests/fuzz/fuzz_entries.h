@@ -22,8 +22,13 @@ void FuzzConfig(const uint8_t* data, size_t size);
 // The request-URI decoding the exec detector uses: QueryValues("command"/"container"),
 // UrlDecode, IsHealthOrVersionPath.
 void FuzzExecCommand(const uint8_t* data, size_t size);
+// One in-process webhook server (plain HTTP, token, spool): the first byte picks the request's
+// headers (token right/wrong/none, gzip/br encoding), the rest is POSTed as the body over a
+// kept-alive connection; any answer but 200/400/401/403/413/415/429/503 is a crash.
+void FuzzWebhook(const uint8_t* data, size_t size);
 
-// The targets by name ("framing", "detectors", "pod_spec", "config", "exec_command"); nullptr
+// The targets by name ("framing", "detectors", "pod_spec", "config", "exec_command",
+// "webhook"); nullptr
 // for an unknown name.
 using FuzzEntry = void (*)(const uint8_t*, size_t);
 FuzzEntry FuzzEntryByName(std::string_view name);

@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 using testing::ReadFile;
 using testing::SourcePath;
 
-constexpr const char* kTargets[] = {"framing", "detectors", "pod_spec", "config", "exec_command"};
+constexpr const char* kTargets[] = {"framing", "detectors",    "pod_spec",
+                                    "config",  "exec_command", "webhook"};
 
 void Feed(fuzz::FuzzEntry entry, const std::string& bytes) {
   entry(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
