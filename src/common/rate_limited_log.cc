@@ -1,5 +1,6 @@
 #include "src/common/rate_limited_log.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -10,6 +11,14 @@ bool LogLimiter::ShouldLog(uint64_t* n) {
   if (n != nullptr) *n = c;
   if (c <= burst_) return true;
   return (c & (c - 1)) == 0;  // powers of two
+}
+
+uint64_t LogLimiter::SuppressedBefore(uint64_t n) const {
+  if (n <= burst_ + 1) return 0;
+  // n is a power of two above the burst; the previous logged occurrence is n/2 when that is
+  // past the burst, else the burst's last one.
+  const uint64_t previous = std::max(burst_, n / 2);
+  return n - previous - 1;
 }
 
 void LogLine(std::string_view level, std::string_view message) {
