@@ -1,8 +1,6 @@
 #include "src/common/rate_limited_log.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <string>
 
 namespace kaudit {
 
@@ -19,13 +17,6 @@ uint64_t LogLimiter::SuppressedBefore(uint64_t n) const {
   // past the burst, else the burst's last one.
   const uint64_t previous = std::max(burst_, n / 2);
   return n - previous - 1;
-}
-
-void LogLine(std::string_view level, std::string_view message) {
-  std::string line;
-  line.reserve(message.size() + level.size() + 12);
-  line.append("kaudit: ").append(level).append(": ").append(message).push_back('\n');
-  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 }  // namespace kaudit

@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <string_view>
 
 namespace kaudit {
 
@@ -24,8 +23,5 @@ class LogLimiter {
   uint64_t burst_;
   std::atomic<uint64_t> count_{0};
 };
-
-// Writes one line to stderr ("kaudit: <level>: <message>").
-void LogLine(std::string_view level, std::string_view message);
 
 }  // namespace kaudit
