@@ -3,7 +3,6 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "src/common/rate_limited_log.h"
 #include "src/common/strings.h"
 #include "src/parse/event_reader.h"
 
@@ -15,9 +14,34 @@ namespace kaudit {
 
 std::string Version() { return KAUDIT_VERSION; }
 
-int Fatal(const absl::Status& s) {
-  LogLine("error", ToStd(s.message()));
+int Fatal(const Logger& log, const absl::Status& s) {
+  log.Error("main", ToStd(s.message()),
+            {LogField("code", absl::StatusCodeToString(s.code())).JsonOnly()});
   return kExitFatal;
+}
+
+void LogFlags::AddTo(CLI::App* sub) {
+  sub->add_option("--log-format", format,
+                  "kaudit's own log lines on stderr: text (default) or json (one object per "
+                  "line; config log.format)")
+      ->check(CLI::IsMember({"text", "json"}));
+  sub->add_option("--log-level", level,
+                  "Lowest log level written: debug, info (default), warning, error (config "
+                  "log.level)")
+      ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
+}
+
+LoggerOptions LogFlags::Options(const Clock* clock, const LogConfig* config) const {
+  LoggerOptions o;
+  o.clock = clock;
+  if (config != nullptr) {
+    o.format = config->format;
+    o.min_level = config->level;
+  }
+  // CLI11 already restricted the flags to the known names.
+  if (auto f = ParseLogFormat(format)) o.format = *f;
+  if (auto l = ParseLogLevel(level)) o.min_level = *l;
+  return o;
 }
 
 absl::StatusOr<Config> LoadConfig(const std::string& path) {
@@ -27,6 +51,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
 
 void CommonFlags::AddTo(CLI::App* sub, bool live) {
   sub->add_option("-c,--config", config, "Config file (see configs/kaudit.yaml)");
+  log.AddTo(sub);
   sub->add_option("--format", format,
                   "Alert format: auto (text on a terminal, else json), json, text, falco, ecs, hec")
       ->check(CLI::IsMember({"auto", "json", "text", "falco", "ecs", "hec"}));

@@ -6,6 +6,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "src/common/clock.h"
+#include "src/common/logger.h"
 #include "src/config/config.h"
 #include "src/pipeline/summary.h"
 
@@ -30,12 +32,24 @@ Command AddVersionCommand(CLI::App& app);
 Command AddConsumeCommand(CLI::App& app);
 
 // Logs the error and returns kExitFatal.
-int Fatal(const absl::Status& s);
+int Fatal(const Logger& log, const absl::Status& s);
 // The config file, or the defaults when `path` is empty.
 [[nodiscard]] absl::StatusOr<Config> LoadConfig(const std::string& path);
 
+// --log-format and --log-level, on every command that logs; they override the config's log:
+// section.
+struct LogFlags {
+  std::string format;
+  std::string level;
+
+  void AddTo(CLI::App* sub);
+  // The logger's options: the flags, else `config` (once loaded), else the defaults.
+  LoggerOptions Options(const Clock* clock, const LogConfig* config = nullptr) const;
+};
+
 // Flags every mode shares; they override the config file.
 struct CommonFlags {
+  LogFlags log;
   std::string config;
   std::string format;
   std::string output;

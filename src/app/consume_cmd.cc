@@ -25,29 +25,30 @@ struct ConsumeFlags {
 int RunConsume(const ConsumeFlags& f) {
   LiveOptions queue;
   queue.queue_max_batches = f.queue_batches;
-  return RunLive(f.repartition_to.empty() ? "consume" : "repartition", f.common, queue,
-                 [&](const Config& config) -> absl::StatusOr<std::unique_ptr<LiveSource>> {
-                   KafkaSourceOptions o;
-                   o.brokers = f.brokers.empty() ? config.kafka.brokers : f.brokers;
-                   o.topics = f.topics.empty() ? config.kafka.topics : f.topics;
-                   o.group_id = f.group.empty() ? config.kafka.group_id : f.group;
-                   o.properties = config.kafka.properties;
-                   o.revoke_timeout = config.kafka.revoke_timeout;
-                   o.exit_at_eof = f.exit_at_eof;
-                   if (!f.repartition_to.empty()) {
-                     EventForwarderOptions fo;
-                     fo.name = "repartition";
-                     fo.brokers = o.brokers;
-                     fo.topic = f.repartition_to;
-                     fo.properties = config.kafka.properties;
-                     fo.reader.max_event_bytes = config.input.max_event_bytes;
-                     auto fw = EventForwarder::Create(std::move(fo));
-                     if (!fw.ok()) return fw.status();
-                     o.forwarder = std::move(*fw);
-                     o.repartition_topic = f.repartition_to;
-                   }
-                   return NewKafkaSource(std::move(o));
-                 });
+  return RunLive(
+      f.repartition_to.empty() ? "consume" : "repartition", f.common, queue,
+      [&](const Config& config, Context ctx) -> absl::StatusOr<std::unique_ptr<LiveSource>> {
+        KafkaSourceOptions o;
+        o.brokers = f.brokers.empty() ? config.kafka.brokers : f.brokers;
+        o.topics = f.topics.empty() ? config.kafka.topics : f.topics;
+        o.group_id = f.group.empty() ? config.kafka.group_id : f.group;
+        o.properties = config.kafka.properties;
+        o.revoke_timeout = config.kafka.revoke_timeout;
+        o.exit_at_eof = f.exit_at_eof;
+        if (!f.repartition_to.empty()) {
+          EventForwarderOptions fo;
+          fo.name = "repartition";
+          fo.brokers = o.brokers;
+          fo.topic = f.repartition_to;
+          fo.properties = config.kafka.properties;
+          fo.reader.max_event_bytes = config.input.max_event_bytes;
+          auto fw = EventForwarder::Create(std::move(fo));
+          if (!fw.ok()) return fw.status();
+          o.forwarder = std::move(*fw);
+          o.repartition_topic = f.repartition_to;
+        }
+        return NewKafkaSource(std::move(o), ctx);
+      });
 }
 
 }  // namespace

@@ -7,18 +7,22 @@
 #include "absl/strings/str_join.h"
 #include "detectors/registry.h"
 #include "src/app/app_common.h"
+#include "src/common/clock.h"
 #include "src/common/json_writer.h"
+#include "src/common/logger.h"
 #include "src/common/strings.h"
 #include "src/parse/event_reader.h"
 
 namespace kaudit {
 namespace {
 
-int RunDetectors(const std::string& config_path, bool json) {
+int RunDetectors(const std::string& config_path, const LogFlags& log_flags, bool json) {
+  RealClock clock;
   auto config = LoadConfig(config_path);
-  if (!config.ok()) return Fatal(config.status());
+  if (!config.ok()) return Fatal(Logger(log_flags.Options(&clock)), config.status());
+  const Logger log(log_flags.Options(&clock, &config->log));
   auto slots = BuildDetectors(config->detectors);
-  if (!slots.ok()) return Fatal(slots.status());
+  if (!slots.ok()) return Fatal(log, slots.status());
   std::string out;
   if (json) {
     JsonWriter w(out);
@@ -55,12 +59,16 @@ int RunDetectors(const std::string& config_path, bool json) {
   return kExitOk;
 }
 
-int RunCheckConfig(const std::string& path) {
+int RunCheckConfig(const std::string& path, const LogFlags& log_flags) {
+  RealClock clock;
   auto config = LoadConfigFile(path);
-  if (!config.ok()) return Fatal(config.status());
+  if (!config.ok()) return Fatal(Logger(log_flags.Options(&clock)), config.status());
+  const Logger log(log_flags.Options(&clock, &config->log));
   auto slots = BuildDetectors(config->detectors);
-  if (!slots.ok())
-    return Fatal(absl::InvalidArgumentError(absl::StrCat(path, ": ", slots.status().message())));
+  if (!slots.ok()) {
+    return Fatal(log,
+                 absl::InvalidArgumentError(absl::StrCat(path, ": ", slots.status().message())));
+  }
   std::printf("%s: OK (%zu detectors enabled)\n", path.c_str(), slots->size());
   return kExitOk;
 }
@@ -70,22 +78,29 @@ int RunCheckConfig(const std::string& path) {
 Command AddDetectorsCommand(CLI::App& app) {
   struct Flags {
     std::string config;
+    LogFlags log;
     bool json = false;
   };
   auto f = std::make_shared<Flags>();
   auto* sub = app.add_subcommand("detectors", "List the enabled detectors");
   sub->add_option("-c,--config", f->config, "Config file");
   sub->add_flag("--json", f->json, "Print JSON instead of a table");
-  return Command{sub, [f] { return RunDetectors(f->config, f->json); }};
+  f->log.AddTo(sub);
+  return Command{sub, [f] { return RunDetectors(f->config, f->log, f->json); }};
 }
 
 Command AddCheckConfigCommand(CLI::App& app) {
-  auto path = std::make_shared<std::string>();
+  struct Flags {
+    std::string path;
+    LogFlags log;
+  };
+  auto f = std::make_shared<Flags>();
   auto* sub = app.add_subcommand("check-config",
                                  "Validate a config file: unknown keys and bad values are "
                                  "reported with their path");
-  sub->add_option("config", *path, "Config file")->required();
-  return Command{sub, [path] { return RunCheckConfig(*path); }};
+  sub->add_option("config", f->path, "Config file")->required();
+  f->log.AddTo(sub);
+  return Command{sub, [f] { return RunCheckConfig(f->path, f->log); }};
 }
 
 Command AddVersionCommand(CLI::App& app) {

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/common/clock.h"
 #include "src/common/context.h"
-#include "src/common/rate_limited_log.h"
+#include "src/common/logger.h"
 #include "src/parse/event_reader.h"
 #include "src/pipeline/sinks_from_config.h"
 #include "src/telemetry/metrics.h"
@@ -54,15 +54,18 @@ int RunLive(const std::string& mode, const CommonFlags& flags, LiveOptions queue
   signal(SIGPIPE, SIG_IGN);
 
   RealClock clock;
+  const Logger boot_log(flags.log.Options(&clock));
   absl::StatusOr<Config> config_or = flags.Load();
-  if (!config_or.ok()) return Fatal(config_or.status());
+  if (!config_or.ok()) return Fatal(boot_log, config_or.status());
   const Config config = *std::move(config_or);
-  auto sinks = BuildSinks(config, isatty(STDOUT_FILENO));
-  if (!sinks.ok()) return Fatal(sinks.status());
-  auto pipeline = LivePipeline::Create(config, sinks->get(), Context{&clock}, queue);
-  if (!pipeline.ok()) return Fatal(pipeline.status());
-  auto source = make_source(config);
-  if (!source.ok()) return Fatal(source.status());
+  const Logger log(flags.log.Options(&clock, &config.log));
+  const Context ctx{&clock, &log};
+  auto sinks = BuildSinks(config, isatty(STDOUT_FILENO), ctx);
+  if (!sinks.ok()) return Fatal(log, sinks.status());
+  auto pipeline = LivePipeline::Create(config, sinks->get(), ctx, queue);
+  if (!pipeline.ok()) return Fatal(log, pipeline.status());
+  auto source = make_source(config, ctx);
+  if (!source.ok()) return Fatal(log, source.status());
 
   auto gather = [&](const RunSummary& base) {
     RunSummary s = base;
@@ -77,13 +80,14 @@ int RunLive(const std::string& mode, const CommonFlags& flags, LiveOptions queue
     auto server = StatusServer::Start(flags.metrics_addr, [&, info] {
       return RenderMetrics(gather((*pipeline)->Snapshot()), info, false);
     });
-    if (!server.ok()) return Fatal(server.status());
+    if (!server.ok()) return Fatal(log, server.status());
     status = std::move(*server);
     const std::string& addr = flags.metrics_addr;
-    LogLine("info", absl::StrCat("metrics on http://", addr.substr(0, addr.rfind(':')), ":",
-                                 status->port(), "/metrics"));
+    const std::string url =
+        absl::StrCat("http://", addr.substr(0, addr.rfind(':')), ":", status->port(), "/metrics");
+    log.Info("metrics", absl::StrCat("metrics on ", url), {LogField("url", url).JsonOnly()});
   }
-  if (absl::Status s = (*source)->Start(pipeline->get()); !s.ok()) return Fatal(s);
+  if (absl::Status s = (*source)->Start(pipeline->get()); !s.ok()) return Fatal(log, s);
   if (status) status->SetReady((*source)->Ready());
 
   int sig = 0;
@@ -96,15 +100,18 @@ int RunLive(const std::string& mode, const CommonFlags& flags, LiveOptions queue
   }
   if (status) status->SetReady(false);
   if (sig > 0) {
-    LogLine("info", absl::StrCat(sig == SIGTERM ? "SIGTERM" : "SIGINT",
-                                 ": draining (no new input; queued events are processed and "
-                                 "alerts flushed)"));
+    const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+    log.Info("main",
+             absl::StrCat(name,
+                          ": draining (no new input; queued events are processed and alerts "
+                          "flushed)"),
+             {LogField("signal", name).JsonOnly()});
   }
   (*source)->Stop();
   RunSummary summary = (*pipeline)->Stop();  // processes the queue, flushes the sinks
   (*source)->Finished();
   summary = gather(summary);
-  if (absl::Status s = ReportSummary(summary, flags); !s.ok()) return Fatal(s);
+  if (absl::Status s = ReportSummary(summary, flags); !s.ok()) return Fatal(log, s);
   return kExitOk;
 }
 

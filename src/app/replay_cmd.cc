@@ -9,7 +9,7 @@
 #include "src/app/app_common.h"
 #include "src/common/clock.h"
 #include "src/common/context.h"
-#include "src/common/rate_limited_log.h"
+#include "src/common/logger.h"
 #include "src/common/time_util.h"
 #include "src/parse/event_reader.h"
 #include "src/pipeline/replay.h"
@@ -30,26 +30,33 @@ struct ReplayFlags {
 
 int RunReplay(const ReplayFlags& f) {
   RealClock clock;
+  const Logger boot_log(f.common.log.Options(&clock));
   auto config_or = f.common.Load();
-  if (!config_or.ok()) return Fatal(config_or.status());
+  if (!config_or.ok()) return Fatal(boot_log, config_or.status());
   Config config = *std::move(config_or);
+  const Logger log(f.common.log.Options(&clock, &config.log));
+  const Context ctx{&clock, &log};
   ReplayOptions opts;
   opts.inputs = f.inputs;
   if (!f.since.empty()) {
     auto t = ParseTimeBound(f.since, clock.Now());
     if (!t.ok())
-      return Fatal(absl::InvalidArgumentError(absl::StrCat("--since: ", t.status().message())));
+      return Fatal(log,
+                   absl::InvalidArgumentError(absl::StrCat("--since: ", t.status().message())));
     opts.since = *t;
   }
   if (!f.until.empty()) {
     auto t = ParseTimeBound(f.until, clock.Now());
     if (!t.ok())
-      return Fatal(absl::InvalidArgumentError(absl::StrCat("--until: ", t.status().message())));
+      return Fatal(log,
+                   absl::InvalidArgumentError(absl::StrCat("--until: ", t.status().message())));
     opts.until = *t;
   }
-  opts.progress = !f.no_progress && (f.progress || isatty(STDERR_FILENO));
-  auto sinks = BuildSinks(config, isatty(STDOUT_FILENO));
-  if (!sinks.ok()) return Fatal(sinks.status());
+  // The bar is for people: by default not among JSON log lines.
+  opts.progress =
+      !f.no_progress && (f.progress || (isatty(STDERR_FILENO) && log.format() == LogFormat::kText));
+  auto sinks = BuildSinks(config, isatty(STDOUT_FILENO), ctx);
+  if (!sinks.ok()) return Fatal(log, sinks.status());
 
   // /metrics, /healthz, /readyz on their own port, rendered from the latest snapshot.
   std::mutex snapshot_mu;
@@ -61,8 +68,8 @@ int RunReplay(const ReplayFlags& f) {
   if (!f.metrics_linger.empty()) {
     auto d = ParseDurationString(f.metrics_linger);
     if (!d.ok())
-      return Fatal(
-          absl::InvalidArgumentError(absl::StrCat("--metrics-linger: ", d.status().message())));
+      return Fatal(log, absl::InvalidArgumentError(
+                            absl::StrCat("--metrics-linger: ", d.status().message())));
     linger = *d;
   }
   if (!f.common.metrics_addr.empty()) {
@@ -76,23 +83,24 @@ int RunReplay(const ReplayFlags& f) {
       if (finished) final_scraped = true;
       return page;
     });
-    if (!server.ok()) return Fatal(server.status());
+    if (!server.ok()) return Fatal(log, server.status());
     status = std::move(*server);
     status->SetReady(true);
     const std::string& addr = f.common.metrics_addr;
-    LogLine("info", absl::StrCat("metrics on http://", addr.substr(0, addr.rfind(':')), ":",
-                                 status->port(), "/metrics"));
+    const std::string url =
+        absl::StrCat("http://", addr.substr(0, addr.rfind(':')), ":", status->port(), "/metrics");
+    log.Info("metrics", absl::StrCat("metrics on ", url), {LogField("url", url).JsonOnly()});
     opts.on_snapshot = [&](const RunSummary& s) {
       std::lock_guard<std::mutex> l(snapshot_mu);
       snapshot = s;
     };
   }
-  auto replayer = Replayer::Create(config, sinks->get(), Context{&clock});
-  if (!replayer.ok()) return Fatal(replayer.status());
+  auto replayer = Replayer::Create(config, sinks->get(), ctx);
+  if (!replayer.ok()) return Fatal(log, replayer.status());
   auto summary = (*replayer)->Run(opts);
-  if (!summary.ok()) return Fatal(summary.status());
+  if (!summary.ok()) return Fatal(log, summary.status());
   summary->sinks = (*sinks)->stats();
-  if (absl::Status s = ReportSummary(*summary, f.common); !s.ok()) return Fatal(s);
+  if (absl::Status s = ReportSummary(*summary, f.common); !s.ok()) return Fatal(log, s);
   {
     std::lock_guard<std::mutex> l(snapshot_mu);
     snapshot = *summary;
@@ -100,8 +108,8 @@ int RunReplay(const ReplayFlags& f) {
   }
   if (status && linger > absl::ZeroDuration()) {
     // Serve until a scrape has seen the final counters, or the linger time is up.
-    LogLine("info", absl::StrCat("replay finished; serving metrics until the next scrape, at most ",
-                                 absl::FormatDuration(linger)));
+    log.Info("metrics", "replay finished; serving metrics until the next scrape",
+             {LogField("at_most", absl::FormatDuration(linger))});
     const absl::Time deadline = clock.Now() + linger;
     while (!final_scraped && clock.Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
     absl::SleepFor(absl::Milliseconds(200));  // let that scrape's response be written

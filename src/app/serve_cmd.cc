@@ -61,20 +61,21 @@ absl::StatusOr<WebhookOptions> Resolve(const ServeFlags& f) {
 }
 
 int RunServe(const ServeFlags& f) {
+  RealClock clock;
+  const Logger boot_log(f.common.log.Options(&clock));  // before the config is loaded
   auto web = Resolve(f);
-  if (!web.ok()) return Fatal(web.status());
+  if (!web.ok()) return Fatal(boot_log, web.status());
   LiveOptions queue;
   queue.queue_max_batches = f.queue_batches;
   auto qb = ParseByteSize(f.queue_bytes);
   if (!qb.ok()) {
-    return Fatal(
-        absl::InvalidArgumentError(absl::StrCat("--queue-bytes: ", qb.status().message())));
+    return Fatal(boot_log, absl::InvalidArgumentError(
+                               absl::StrCat("--queue-bytes: ", qb.status().message())));
   }
   queue.queue_max_bytes = *qb;
-  RealClock clock;
   return RunLive("serve", f.common, queue,
-                 [&](const Config&) -> absl::StatusOr<std::unique_ptr<LiveSource>> {
-                   auto src = WebhookSource::Create(*web, Context{&clock});
+                 [&](const Config&, Context ctx) -> absl::StatusOr<std::unique_ptr<LiveSource>> {
+                   auto src = WebhookSource::Create(*web, ctx);
                    if (!src.ok()) return src.status();
                    return std::unique_ptr<LiveSource>(std::move(*src));
                  });

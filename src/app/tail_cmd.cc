@@ -22,33 +22,36 @@ struct TailFlags {
 };
 
 int RunTail(const TailFlags& f) {
+  RealClock clock;
+  const Logger boot_log(f.common.log.Options(&clock));  // before the config is loaded
   auto poll = ParseDurationString(f.poll_interval);
   if (!poll.ok() || *poll <= absl::ZeroDuration()) {
-    return Fatal(absl::InvalidArgumentError(absl::StrCat(
-        "--poll-interval: expected a duration such as 250ms, got '", f.poll_interval, "'")));
+    return Fatal(boot_log, absl::InvalidArgumentError(absl::StrCat(
+                               "--poll-interval: expected a duration such as 250ms, got '",
+                               f.poll_interval, "'")));
   }
   auto cp_interval = ParseDurationString(f.checkpoint_interval);
   if (!cp_interval.ok() || *cp_interval < absl::ZeroDuration()) {
-    return Fatal(absl::InvalidArgumentError(
-        absl::StrCat("--checkpoint-interval: expected a duration such as 1s, got '",
-                     f.checkpoint_interval, "'")));
+    return Fatal(boot_log, absl::InvalidArgumentError(absl::StrCat(
+                               "--checkpoint-interval: expected a duration such as 1s, got '",
+                               f.checkpoint_interval, "'")));
   }
-  RealClock clock;
-  return RunLive("tail", f.common, LiveOptions{},
-                 [&](const Config& config) -> absl::StatusOr<std::unique_ptr<LiveSource>> {
-                   TailOptions o;
-                   o.path = f.path;
-                   o.state_dir = f.state_dir;
-                   o.from_beginning = f.from_beginning;
-                   o.poll_interval = *poll;
-                   o.use_inotify = !f.no_inotify;
-                   o.checkpoint_interval = *cp_interval;
-                   o.max_line_bytes = config.input.max_event_bytes;
-                   if (config.output.file != "-") o.output_file = config.output.file;
-                   auto t = TailSource::Create(o, Context{&clock});
-                   if (!t.ok()) return t.status();
-                   return std::unique_ptr<LiveSource>(std::move(*t));
-                 });
+  return RunLive(
+      "tail", f.common, LiveOptions{},
+      [&](const Config& config, Context ctx) -> absl::StatusOr<std::unique_ptr<LiveSource>> {
+        TailOptions o;
+        o.path = f.path;
+        o.state_dir = f.state_dir;
+        o.from_beginning = f.from_beginning;
+        o.poll_interval = *poll;
+        o.use_inotify = !f.no_inotify;
+        o.checkpoint_interval = *cp_interval;
+        o.max_line_bytes = config.input.max_event_bytes;
+        if (config.output.file != "-") o.output_file = config.output.file;
+        auto t = TailSource::Create(o, ctx);
+        if (!t.ok()) return t.status();
+        return std::unique_ptr<LiveSource>(std::move(*t));
+      });
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "src/common/rate_limited_log.h"
 
-#include <cstdio>
-#include <string>
+#include <algorithm>
 
 namespace kaudit {
 
@@ -12,11 +11,12 @@ bool LogLimiter::ShouldLog(uint64_t* n) {
   return (c & (c - 1)) == 0;  // powers of two
 }
 
-void LogLine(std::string_view level, std::string_view message) {
-  std::string line;
-  line.reserve(message.size() + level.size() + 12);
-  line.append("kaudit: ").append(level).append(": ").append(message).push_back('\n');
-  std::fwrite(line.data(), 1, line.size(), stderr);
+uint64_t LogLimiter::SuppressedBefore(uint64_t n) const {
+  if (n <= burst_ + 1) return 0;
+  // n is a power of two above the burst; the previous logged occurrence is n/2 when that is
+  // past the burst, else the burst's last one.
+  const uint64_t previous = std::max(burst_, n / 2);
+  return n - previous - 1;
 }
 
 }  // namespace kaudit

@@ -451,6 +451,30 @@ absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
        }},
       {"kafka",
        [&](const YAML::Node& n, const std::string& p) { return ReadKafka(n, p, c.kafka); }},
+      {"log",
+       [&](const YAML::Node& n, const std::string& p) {
+         return MapReader(n, p).Read({
+             {"format",
+              [&](const YAML::Node& v, const std::string& vp) -> absl::Status {
+                KAUDIT_ASSIGN_OR_RETURN(std::string s, Scalar(v, vp));
+                auto f = ParseLogFormat(s);
+                if (!f) return MapReader::Error(vp, absl::StrCat("expected text or json, got ", s));
+                c.log.format = *f;
+                return absl::OkStatus();
+              }},
+             {"level",
+              [&](const YAML::Node& v, const std::string& vp) -> absl::Status {
+                KAUDIT_ASSIGN_OR_RETURN(std::string s, Scalar(v, vp));
+                auto l = ParseLogLevel(s);
+                if (!l) {
+                  return MapReader::Error(
+                      vp, absl::StrCat("expected debug, info, warning or error, got ", s));
+                }
+                c.log.level = *l;
+                return absl::OkStatus();
+              }},
+         });
+       }},
       {"detectors",
        [&](const YAML::Node& n, const std::string& p) -> absl::Status {
          if (n.IsNull()) return absl::OkStatus();

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "src/common/logger.h"
 #include "src/engine/alert.h"
 #include "src/engine/params.h"
 
@@ -84,6 +85,12 @@ struct SinkConfig {
   std::map<std::string, std::string> properties;  // librdkafka properties (SASL, SSL, ...)
 };
 
+// log: kaudit's own log lines on stderr (flags --log-format and --log-level override it).
+struct LogConfig {
+  LogFormat format = LogFormat::kText;  // log.format: text | json
+  LogLevel level = LogLevel::kInfo;     // log.level: debug | info | warning | error
+};
+
 // kafka: the consumer of `kaudit consume` (flags --brokers --topic --group override it).
 struct KafkaConfig {
   std::vector<std::string> brokers;                   // kafka.brokers: host:port list
@@ -100,6 +107,7 @@ struct Config {
   OutputConfig output;
   std::vector<SinkConfig> sinks;  // more destinations besides `output`
   KafkaConfig kafka;              // kafka: (kaudit consume)
+  LogConfig log;                  // log:
   // detectors.<id>.<key>: per-detector tunables, validated when detectors are built.
   std::map<std::string, DetectorParams, std::less<>> detectors;
 };

@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "src/common/rate_limited_log.h"
+#include "src/common/logger.h"
 #include "src/common/strings.h"
 #include "src/kafka/kafka_client.h"
 
@@ -45,7 +45,7 @@ constexpr size_t kMaxForwardInFlight = 10000;  // repartition: messages awaiting
 
 class KafkaSource final : public LiveSource {
  public:
-  explicit KafkaSource(KafkaSourceOptions options) : opts_(std::move(options)) {}
+  KafkaSource(KafkaSourceOptions options, Context ctx) : opts_(std::move(options)), ctx_(ctx) {}
   ~KafkaSource() override {
     Stop();
     Close();
@@ -88,11 +88,13 @@ class KafkaSource final : public LiveSource {
                                                      absl::StrJoin(opts_.topics, ","), ": ",
                                                      rd_kafka_err2str(e)));
     }
-    LogLine("info", absl::StrCat("kafka: consuming ", absl::StrJoin(opts_.topics, ","), " from ",
-                                 JoinBrokers(opts_.brokers), " as group ", opts_.group_id,
-                                 opts_.forwarder ? absl::StrCat(" (repartition to ",
-                                                                opts_.repartition_topic, ")")
-                                                 : std::string()));
+    ctx_.logger->Info("kafka",
+                      absl::StrCat("kafka: consuming ", absl::StrJoin(opts_.topics, ","), " from ",
+                                   JoinBrokers(opts_.brokers), " as group ", opts_.group_id,
+                                   opts_.forwarder ? absl::StrCat(" (repartition to ",
+                                                                  opts_.repartition_topic, ")")
+                                                   : std::string()),
+                      {LogField("group", opts_.group_id).JsonOnly()});
     return absl::OkStatus();
   }
 
@@ -106,8 +108,9 @@ class KafkaSource final : public LiveSource {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
     if (!held_.empty()) {
-      LogLine("info", absl::StrCat("kafka: ", held_.size(),
-                                   " message(s) not yet accepted are left for redelivery"));
+      ctx_.logger->Info("kafka",
+                        absl::StrCat("kafka: ", held_.size(),
+                                     " message(s) not yet accepted are left for redelivery"));
       held_.clear();
     }
   }
@@ -207,7 +210,8 @@ class KafkaSource final : public LiveSource {
         bool all = !assignment_.empty();
         for (const auto& tp : assignment_) all = all && eof_.count(tp) > 0;
         if (all) {
-          LogLine("info", "kafka: every assigned partition reached its end (--exit-at-eof)");
+          ctx_.logger->Info("kafka",
+                            "kafka: every assigned partition reached its end (--exit-at-eof)");
           exhausted_ = true;
         }
       }
@@ -343,9 +347,9 @@ class KafkaSource final : public LiveSource {
       SettleAndStore();
       if (pending_.empty()) return;
       if (std::chrono::steady_clock::now() > deadline) {
-        LogLine("warning",
-                absl::StrCat("kafka: ", pending_.size(),
-                             " message(s) not settled in time; they will be consumed again"));
+        ctx_.logger->Warning(
+            "kafka", absl::StrCat("kafka: ", pending_.size(),
+                                  " message(s) not settled in time; they will be consumed again"));
         pending_.clear();
         return;
       }
@@ -402,8 +406,8 @@ class KafkaSource final : public LiveSource {
       for (int i = 0; i < parts->cnt; ++i) {
         assignment_.emplace_back(parts->elems[i].topic, parts->elems[i].partition);
       }
-      LogLine("info", absl::StrCat("kafka: assigned ", parts->cnt,
-                                   " partition(s): ", absl::StrJoin(names, " ")));
+      ctx_.logger->Info("kafka", absl::StrCat("kafka: assigned ", parts->cnt,
+                                              " partition(s): ", absl::StrJoin(names, " ")));
       return;
     }
     // Revoked: what was taken but not accepted is released (it is consumed again from the
@@ -422,8 +426,9 @@ class KafkaSource final : public LiveSource {
       eof_.clear();
       lag_.clear();
     }
-    LogLine("info", absl::StrCat("kafka: revoked ", parts->cnt,
-                                 " partition(s) after committing: ", absl::StrJoin(names, " ")));
+    ctx_.logger->Info("kafka",
+                      absl::StrCat("kafka: revoked ", parts->cnt,
+                                   " partition(s) after committing: ", absl::StrJoin(names, " ")));
   }
 
   static void ErrorCb(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -443,7 +448,8 @@ class KafkaSource final : public LiveSource {
       std::lock_guard<std::mutex> l(mu_);
       ++errors_[kind];
     }
-    if (error_log_.ShouldLog()) LogLine("warning", message);
+    ctx_.logger->LogLimited(error_log_, LogLevel::kWarning, "kafka", message,
+                            {LogField("kind", kind).JsonOnly()});
   }
 
   void UpdateLag() {
@@ -485,6 +491,7 @@ class KafkaSource final : public LiveSource {
   }
 
   KafkaSourceOptions opts_;
+  const Context ctx_;
   rd_kafka_t* rk_ = nullptr;
   LivePipeline* pipeline_ = nullptr;
   std::thread thread_;
@@ -507,14 +514,15 @@ class KafkaSource final : public LiveSource {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<LiveSource>> NewKafkaSource(KafkaSourceOptions options) {
+absl::StatusOr<std::unique_ptr<LiveSource>> NewKafkaSource(KafkaSourceOptions options,
+                                                           Context ctx) {
   if (options.brokers.empty()) {
     return absl::InvalidArgumentError("kafka.brokers: required (or --brokers)");
   }
   if (options.topics.empty()) {
     return absl::InvalidArgumentError("kafka.topics: required (or --topic)");
   }
-  auto source = std::make_unique<KafkaSource>(std::move(options));
+  auto source = std::make_unique<KafkaSource>(std::move(options), ctx);
   if (absl::Status s = source->Init(); !s.ok()) return s;
   return source;
 }

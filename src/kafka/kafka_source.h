@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "src/common/context.h"
 #include "src/kafka/event_forwarder.h"
 #include "src/pipeline/live.h"
 
@@ -34,7 +35,7 @@ struct KafkaSourceOptions {
 // stored offsets are committed in the background and synchronously on revoke and at exit):
 // at-least-once. When the engine queue is full the assigned partitions are paused until it has
 // room again; nothing is dropped.
-[[nodiscard]] absl::StatusOr<std::unique_ptr<LiveSource>> NewKafkaSource(
-    KafkaSourceOptions options);
+[[nodiscard]] absl::StatusOr<std::unique_ptr<LiveSource>> NewKafkaSource(KafkaSourceOptions options,
+                                                                         Context ctx);
 
 }  // namespace kaudit

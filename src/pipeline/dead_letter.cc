@@ -5,23 +5,26 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/common/json_writer.h"
-#include "src/common/rate_limited_log.h"
+#include "src/common/logger.h"
 
 namespace kaudit {
 
-absl::StatusOr<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::Open(const std::string& path,
+                                                                         Context ctx) {
   FILE* f = std::fopen(path.c_str(), "ae");
   if (f == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("input.dead_letter_file: ", path, ": cannot open: ", std::strerror(errno)));
   }
-  return std::unique_ptr<DeadLetterWriter>(new DeadLetterWriter(f, path));
+  return std::unique_ptr<DeadLetterWriter>(new DeadLetterWriter(f, path, ctx));
 }
 
 DeadLetterWriter::~DeadLetterWriter() {
   if (std::fclose(f_) != 0 && !failed_) {
-    LogLine("error",
-            absl::StrCat("dead-letter file ", path_, ": close failed: ", std::strerror(errno)));
+    const char* error = std::strerror(errno);
+    ctx_.logger->Error("dead_letter",
+                       absl::StrCat("dead-letter file ", path_, ": close failed: ", error),
+                       {LogField("path", path_).JsonOnly(), LogField("error", error).JsonOnly()});
   }
 }
 
@@ -44,8 +47,11 @@ bool DeadLetterWriter::Write(InvalidReason reason, const Location& where, std::s
   // that failed, not at close after the count claimed the lines were kept.
   if (std::fwrite(line_.data(), 1, line_.size(), f_) != line_.size() || std::fflush(f_) != 0) {
     failed_ = true;
-    LogLine("error", absl::StrCat("dead-letter file ", path_, ": write failed (",
-                                  std::strerror(errno), "); no further rejected events are kept"));
+    const char* error = std::strerror(errno);
+    ctx_.logger->Error("dead_letter",
+                       absl::StrCat("dead-letter file ", path_, ": write failed (", error,
+                                    "); no further rejected events are kept"),
+                       {LogField("path", path_).JsonOnly(), LogField("error", error).JsonOnly()});
     return false;
   }
   ++written_;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "src/common/context.h"
 #include "src/parse/event_reader.h"
 
 namespace kaudit {
@@ -16,7 +17,7 @@ namespace kaudit {
 class DeadLetterWriter {
  public:
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<DeadLetterWriter>> Open(
-      const std::string& path);
+      const std::string& path, Context ctx);
   ~DeadLetterWriter();
   // Returns false (and stops writing) after a write error, which is logged once.
   bool Write(InvalidReason reason, const Location& where, std::string_view detail,
@@ -24,9 +25,11 @@ class DeadLetterWriter {
   uint64_t written() const { return written_; }
 
  private:
-  DeadLetterWriter(FILE* f, std::string path) : f_(f), path_(std::move(path)) {}
+  DeadLetterWriter(FILE* f, std::string path, Context ctx)
+      : f_(f), path_(std::move(path)), ctx_(ctx) {}
   FILE* f_;
   std::string path_;
+  const Context ctx_;
   std::string line_;
   uint64_t written_ = 0;
   bool failed_ = false;

@@ -50,7 +50,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const Config& config, Ale
   }
   std::unique_ptr<DeadLetterWriter> dead_letter;
   if (!config.input.dead_letter_file.empty()) {
-    KAUDIT_ASSIGN_OR_RETURN(dead_letter, DeadLetterWriter::Open(config.input.dead_letter_file));
+    KAUDIT_ASSIGN_OR_RETURN(dead_letter,
+                            DeadLetterWriter::Open(config.input.dead_letter_file, ctx));
   }
   return std::unique_ptr<Engine>(
       new Engine(config, sink, ctx, std::move(slots), std::move(dead_letter)));
@@ -66,6 +67,10 @@ Engine::Engine(const Config& config, AlertSink* sink, Context ctx, std::vector<D
                                     config.engine.aggregate_max_keys}),
       dead_letter_(std::move(dead_letter)) {
   for (auto& l : limiters_) l = std::make_unique<LogLimiter>(config.input.error_log_burst);
+  for (int i = 0; i < kNumInvalidReasons; ++i) {
+    invalid_messages_[i] = absl::StrCat(
+        "invalid event (", ToAbsl(InvalidReasonName(static_cast<InvalidReason>(i))), ")");
+  }
 }
 
 void Engine::OnEvent(AuditEvent& e) {
@@ -95,21 +100,23 @@ void Engine::SaveState() {
       ++state_saves_;
     } else {
       ++state_save_failures_;
-      LogLine("error", absl::StrCat("engine.state_dir: saving ", d.info().id, ": ", s.message()));
+      ctx_.logger->Error(
+          "engine", absl::StrCat("engine.state_dir: saving ", d.info().id),
+          {LogField("error", s.message()), LogField("detector", d.info().id).JsonOnly()});
     }
   }
 }
 
 void Engine::OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,
                        std::string_view raw) {
-  uint64_t n = 0;
-  if (limiters_[static_cast<int>(reason)]->ShouldLog(&n)) {
-    LogLine("warning", absl::StrCat(where.ToString(), ": invalid event (",
-                                    ToAbsl(InvalidReasonName(reason)), "): ", ToAbsl(detail),
-                                    n > config_.input.error_log_burst
-                                        ? absl::StrCat(" [", n, " so far; logging less often]")
-                                        : ""));
-  }
+  // Rate-limited per reason: one atomic increment when the line is not written.
+  const int r = static_cast<int>(reason);
+  ctx_.logger->LogLimited(*limiters_[r], LogLevel::kWarning, "input", invalid_messages_[r],
+                          {LogField("path", where.source), LogField("line", where.line),
+                           LogField("item", where.item).If(where.item >= 0),
+                           LogField("offset", where.offset).JsonOnly(),
+                           LogField("reason", InvalidReasonName(reason)).JsonOnly(),
+                           LogField("error", detail).If(!detail.empty())});
   if (dead_letter_) dead_letter_->Write(reason, where, detail, raw);
 }
 
@@ -135,7 +142,8 @@ void Engine::Deliver() {
     offered_ += alerts_.size();
     if (absl::Status s = sink_->Send(alerts_); !s.ok()) {
       summary_.alerts_sink_failed += alerts_.size();
-      if (sink_errors_.ShouldLog()) LogLine("error", absl::StrCat("alert output: ", s.message()));
+      ctx_.logger->LogLimited(sink_errors_, LogLevel::kError, "sink", "alert output",
+                              {LogField("error", s.message())});
     } else {
       summary_.alerts_emitted += alerts_.size();
     }
@@ -177,12 +185,14 @@ void Engine::LogNotJudged(const RunSummary& summary) const {
     most = std::max(most, ds.not_judged);
   }
   if (not_judged.empty()) return;
-  LogLine("warning",
-          absl::StrCat("up to ", most,
-                       " events could not be judged because they carry no request or response "
-                       "object (audit level Metadata); raise the audit policy to Request for "
-                       "pods, workloads and RBAC. Per detector: ",
-                       not_judged));
+  ctx_.logger->Warning(
+      "engine",
+      absl::StrCat("up to ", most,
+                   " events could not be judged because they carry no request or response "
+                   "object (audit level Metadata); raise the audit policy to Request for "
+                   "pods, workloads and RBAC. Per detector: ",
+                   not_judged),
+      {LogField("not_judged_max", most).JsonOnly(), LogField("detectors", not_judged).JsonOnly()});
 }
 
 }  // namespace kaudit

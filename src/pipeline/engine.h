@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "src/common/context.h"
-#include "src/common/rate_limited_log.h"
+#include "src/common/logger.h"
 #include "src/config/config.h"
 #include "src/engine/dispatcher.h"
 #include "src/parse/event_reader.h"
@@ -73,6 +73,7 @@ class Engine final : public EventHandler {
   uint64_t offered_ = 0;
   std::optional<absl::Time> since_, until_;
   std::array<std::unique_ptr<LogLimiter>, kNumInvalidReasons> limiters_;
+  std::array<std::string, kNumInvalidReasons> invalid_messages_;  // "invalid event (<reason>)"
   LogLimiter sink_errors_{5};
   std::unique_ptr<DeadLetterWriter> dead_letter_;
   // Persistent state: next event time at which to save, and counters.

@@ -10,7 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "src/common/rate_limited_log.h"
+#include "src/common/logger.h"
 #include "src/common/strings.h"
 #include "src/common/time_util.h"
 
@@ -81,7 +81,8 @@ absl::StatusOr<Keyed> KeyFor(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<InputFile>> ExpandInputs(const std::vector<std::string>& inputs) {
+absl::StatusOr<std::vector<InputFile>> ExpandInputs(const std::vector<std::string>& inputs,
+                                                    Context ctx) {
   std::vector<Keyed> all;
   for (const auto& in : inputs) {
     if (in == "-") {
@@ -100,8 +101,8 @@ absl::StatusOr<std::vector<InputFile>> ExpandInputs(const std::vector<std::strin
         if (name.empty() || name[0] == '.') continue;
         if (!entry.is_regular_file(ec)) continue;
         if (!LooksLikeLog(name)) {
-          LogLine("info",
-                  absl::StrCat(entry.path().string(), ": skipped (not named like an audit log)"));
+          ctx.logger->Info("input", "skipped (not named like an audit log)",
+                           {LogField("path", entry.path().string())});
           continue;
         }
         files.push_back(entry.path().string());

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "src/common/context.h"
 
 namespace kaudit {
 
@@ -19,9 +20,10 @@ struct InputFile {
 // is the rotation timestamp in the name where there is one (lumberjack's
 // audit-2026-01-02T03-04-05.678.log[.gz], as kube-apiserver writes), else the numeric suffix of
 // logrotate's audit.log.N[.gz] (higher is older), else the file's modification time. Missing
-// paths are an error naming the path. Directories contribute their regular, non-hidden files.
+// paths are an error naming the path. Directories contribute their regular, non-hidden files
+// named like audit logs (the others are logged as skipped).
 [[nodiscard]] absl::StatusOr<std::vector<InputFile>> ExpandInputs(
-    const std::vector<std::string>& inputs);
+    const std::vector<std::string>& inputs, Context ctx);
 
 // The rotation time encoded in a lumberjack backup name, if any.
 std::optional<absl::Time> RotationTimeFromName(const std::string& filename);

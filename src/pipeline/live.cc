@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "src/common/rate_limited_log.h"
+#include "src/common/logger.h"
 #include "src/common/status_macros.h"
 #include "src/common/strings.h"
 #include "src/pipeline/engine.h"
@@ -124,7 +124,7 @@ class LivePipeline::Impl {
       if (idle || now - last_snapshot_ >= absl::Milliseconds(250)) Publish(now);
     }
     engine_->Finish();
-    if (absl::Status s = sink_->Flush(); !s.ok()) LogLine("error", ToStd(s.message()));
+    if (absl::Status s = sink_->Flush(); !s.ok()) ctx_.logger->Error("sink", ToStd(s.message()));
     RunSummary final_summary = engine_->Snapshot(reader_.stats(), start_);
     engine_->LogNotJudged(final_summary);
     std::lock_guard<std::mutex> l(snapshot_mu_);

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "src/common/rate_limited_log.h"
+#include "src/common/logger.h"
 #include "src/common/status_macros.h"
 #include "src/common/strings.h"
 #include "src/parse/byte_source.h"
@@ -74,7 +74,7 @@ class Replayer::Impl {
 };
 
 absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
-  KAUDIT_ASSIGN_OR_RETURN(std::vector<InputFile> files, ExpandInputs(opts.inputs));
+  KAUDIT_ASSIGN_OR_RETURN(std::vector<InputFile> files, ExpandInputs(opts.inputs, ctx_));
   engine_->SetTimeRange(opts.since, opts.until);
   RunSummary& summary = engine_->summary();
   const absl::Time start = ctx_.clock->Now();
@@ -109,13 +109,15 @@ absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
     ++summary.inputs;
     if (absl::Status s = reader.Read(*src, *engine_); !s.ok()) {
       ++summary.input_errors;
-      LogLine("error", absl::StrCat(s.message(), " (events before this point were processed)"));
+      ctx_.logger->Error("input",
+                         absl::StrCat(s.message(), " (events before this point were processed)"),
+                         {LogField("path", src->name()).JsonOnly()});
     }
     done_before += src->consumed_bytes();
     src.reset();  // close as we go
   }
   engine_->Finish();
-  if (absl::Status s = sink_->Flush(); !s.ok()) LogLine("error", ToStd(s.message()));
+  if (absl::Status s = sink_->Flush(); !s.ok()) ctx_.logger->Error("sink", ToStd(s.message()));
   if (progress) {
     progress->Update(done_before, reader.stats().events, true);
     progress->Done();

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "src/common/rate_limited_log.h"
+#include "src/common/logger.h"
 #include "src/common/status_macros.h"
 #include "src/kafka/kafka_transport.h"
 #include "src/sinks/disk_buffer.h"
@@ -38,7 +38,8 @@ QueuedSinkOptions QueueOptions(const SinkConfig& sc) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SinkSet>> BuildSinks(const Config& config, bool stdout_is_tty) {
+absl::StatusOr<std::unique_ptr<SinkSet>> BuildSinks(const Config& config, bool stdout_is_tty,
+                                                    Context ctx) {
   auto set = std::make_unique<SinkSet>();
   FormatOptions fopts;
   fopts.cluster = config.cluster_name;
@@ -59,7 +60,7 @@ absl::StatusOr<std::unique_ptr<SinkSet>> BuildSinks(const Config& config, bool s
     q.batch_max = 1000;
     q.flush_interval = absl::Milliseconds(50);
     q.flush_timeout = absl::Hours(1);
-    set->Add(std::make_unique<QueuedSink>(q, std::move(t)));
+    set->Add(std::make_unique<QueuedSink>(q, ctx, std::move(t)));
   }
 
   for (size_t i = 0; i < config.sinks.size(); ++i) {
@@ -90,7 +91,7 @@ absl::StatusOr<std::unique_ptr<SinkSet>> BuildSinks(const Config& config, bool s
       yo.max_message_bytes = sc.max_message_bytes;
       yo.timeout = sc.timeout;
       yo.sink_name = sc.name;
-      auto t = NewSyslogTransport(yo);
+      auto t = NewSyslogTransport(yo, ctx);
       if (!t.ok())
         return absl::InvalidArgumentError(absl::StrCat(key, ".address: ", t.status().message()));
       transport = std::move(*t);
@@ -146,12 +147,16 @@ absl::StatusOr<std::unique_ptr<SinkSet>> BuildSinks(const Config& config, bool s
       }
       disk = std::move(*d);
       if (uint64_t n = disk->pending(); n > 0) {
-        LogLine("info", absl::StrCat("sink ", sc.name, ": ", n,
-                                     " undelivered alerts from an earlier run found in ",
-                                     sc.buffer_dir, "; sending them first"));
+        ctx.logger->Info("sink",
+                         absl::StrCat("sink ", sc.name, ": ", n,
+                                      " undelivered alerts from an earlier run found in ",
+                                      sc.buffer_dir, "; sending them first"),
+                         {LogField("sink", sc.name).JsonOnly(), LogField("pending", n).JsonOnly(),
+                          LogField("path", sc.buffer_dir).JsonOnly()});
       }
     }
-    set->Add(std::make_unique<QueuedSink>(QueueOptions(sc), std::move(transport), std::move(disk)));
+    set->Add(
+        std::make_unique<QueuedSink>(QueueOptions(sc), ctx, std::move(transport), std::move(disk)));
   }
   return set;
 }

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "src/common/context.h"
 #include "src/config/config.h"
 #include "src/sinks/queued_sink.h"
 
@@ -11,6 +12,6 @@ namespace kaudit {
 // Builds every alert destination: the `output` stream (stdout or output.file; `auto` format is
 // text on a terminal, JSON otherwise) and each entry of `sinks`. Errors name the config key.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<SinkSet>> BuildSinks(const Config& config,
-                                                                  bool stdout_is_tty);
+                                                                  bool stdout_is_tty, Context ctx);
 
 }  // namespace kaudit

@@ -13,7 +13,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "src/common/rate_limited_log.h"
+#include "src/common/logger.h"
 #include "src/common/strings.h"
 #include "src/server/slow_client_guard.h"
 
@@ -163,8 +163,10 @@ class WebhookSource::Impl {
       checkpointer_ = std::thread([this] { CheckpointLoop(); });
     }
     listener_ = std::thread([this] { server_->listen_after_bind(); });
-    LogLine("info", absl::StrCat("listening on ", opts_.insecure_http ? "http" : "https", "://",
-                                 host_, ":", port_, opts_.path));
+    const std::string url =
+        absl::StrCat(opts_.insecure_http ? "http" : "https", "://", host_, ":", port_, opts_.path);
+    ctx_.logger->Info("webhook", absl::StrCat("listening on ", url),
+                      {LogField("url", url).JsonOnly()});
     ready_ = true;
     return absl::OkStatus();
   }
@@ -349,7 +351,7 @@ class WebhookSource::Impl {
 
   void LogRateLimited(std::string_view message) {
     const int64_t now = absl::ToUnixSeconds(ctx_.clock->Now());
-    if (now != last_log_s_.exchange(now)) LogLine("error", message);
+    if (now != last_log_s_.exchange(now)) ctx_.logger->Error("webhook", message);
   }
 
   // Appends the batch and records it for the checkpoint (in spool order, under cp_mu_).
@@ -388,10 +390,10 @@ class WebhookSource::Impl {
     }
     recovered_ = submitted;
     if (submitted > 0) {
-      LogLine("info", absl::StrCat("spool: submitted ", submitted,
-                                   " batches spooled after the last checkpoint again"));
+      ctx_.logger->Info("spool", absl::StrCat("spool: submitted ", submitted,
+                                              " batches spooled after the last checkpoint again"));
       if (!pipeline_->sink()->WaitSettled(max_ticket, absl::Seconds(60))) {
-        LogLine("warning", "spool: alerts of recovered batches not settled within 60s");
+        ctx_.logger->Warning("spool", "spool: alerts of recovered batches not settled within 60s");
         return absl::OkStatus();  // keep the old checkpoint: they are tried again next time
       }
     }

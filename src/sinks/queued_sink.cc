@@ -4,15 +4,18 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
-#include "src/common/rate_limited_log.h"
+#include "src/common/logger.h"
 #include "src/common/strings.h"
 #include "src/sinks/disk_buffer.h"
 
 namespace kaudit {
 
-QueuedSink::QueuedSink(QueuedSinkOptions options, std::unique_ptr<Transport> transport,
+QueuedSink::QueuedSink(QueuedSinkOptions options, Context ctx, std::unique_ptr<Transport> transport,
                        std::unique_ptr<DiskBuffer> disk)
-    : opts_(std::move(options)), transport_(std::move(transport)), disk_(std::move(disk)) {
+    : opts_(std::move(options)),
+      ctx_(ctx),
+      transport_(std::move(transport)),
+      disk_(std::move(disk)) {
   stats_.name = opts_.name;
   if (disk_) recovered_ = disk_->stats().recovered;
   if (opts_.batch_max == 0) opts_.batch_max = 1;
@@ -51,8 +54,9 @@ void QueuedSink::Spill(std::vector<Alert>& alerts) {
   if (alerts.empty()) return;
   if (absl::Status s = disk_->Append(alerts); !s.ok()) {
     stats_.dropped_disk += alerts.size();
-    LogLine("error", ToStd(absl::StrCat("sink ", opts_.name, ": disk buffer: ", s.message(), " (",
-                                        alerts.size(), " alerts dropped)")));
+    ctx_.logger->Error("sink", absl::StrCat("sink ", opts_.name, ": disk buffer"),
+                       {LogField("error", s.message()), LogField("dropped", alerts.size()),
+                        LogField("sink", opts_.name).JsonOnly()});
   } else {
     stats_.spilled += alerts.size();
   }
@@ -64,8 +68,9 @@ void QueuedSink::Refill() {
   std::vector<Alert> back;
   auto n = disk_->Read(opts_.queue_max - queue_.size(), back);
   if (!n.ok()) {
-    LogLine("error",
-            ToStd(absl::StrCat("sink ", opts_.name, ": disk buffer: ", n.status().message())));
+    ctx_.logger->Error(
+        "sink", absl::StrCat("sink ", opts_.name, ": disk buffer"),
+        {LogField("error", n.status().message()), LogField("sink", opts_.name).JsonOnly()});
     return;
   }
   for (Alert& a : back) queue_.push_back(std::move(a));
@@ -141,10 +146,10 @@ void QueuedSink::Run() {
     // Failed: put the batch back in front (unless newer alerts filled the buffer meanwhile,
     // in which case the oldest are dropped and counted) and wait before retrying.
     ++stats_.retries;
-    if (failures.ShouldLog()) {
-      LogLine("warning", ToStd(absl::StrCat("sink ", opts_.name,
-                                            ": delivery failed, will retry: ", s.message())));
-    }
+    ctx_.logger->LogLimited(
+        failures, LogLevel::kWarning, "sink",
+        absl::StrCat("sink ", opts_.name, ": delivery failed, will retry"),
+        {LogField("error", s.message()), LogField("sink", opts_.name).JsonOnly()});
     for (size_t i = n; i-- > 0;) queue_.push_front(std::move(batch[i]));
     // With a disk buffer the memory queue may hold one batch more than queue_max for a
     // while (what is on disk is newer, so nothing can move there); without, the oldest go.
@@ -179,8 +184,9 @@ absl::Status QueuedSink::Flush() {
     queue_.clear();
     if (absl::Status s = disk_->Prepend(rest); !s.ok()) {
       stats_.dropped_disk += rest.size();
-      LogLine("error", ToStd(absl::StrCat("sink ", opts_.name, ": disk buffer: ", s.message(), " (",
-                                          rest.size(), " alerts dropped)")));
+      ctx_.logger->Error("sink", absl::StrCat("sink ", opts_.name, ": disk buffer"),
+                         {LogField("error", s.message()), LogField("dropped", rest.size()),
+                          LogField("sink", opts_.name).JsonOnly()});
     }
     return absl::UnavailableError(absl::StrCat("sink ", opts_.name, ": ", DiskPending(),
                                                " alerts not delivered within the flush timeout; "

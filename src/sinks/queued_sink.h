@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "src/common/context.h"
 #include "src/engine/alert.h"
 #include "src/sinks/disk_buffer.h"
 #include "src/sinks/sink.h"
@@ -64,7 +65,7 @@ struct SinkStats {
 // and what is still undelivered at exit stays there for the next start.
 class QueuedSink final : public AlertSink {
  public:
-  QueuedSink(QueuedSinkOptions options, std::unique_ptr<Transport> transport,
+  QueuedSink(QueuedSinkOptions options, Context ctx, std::unique_ptr<Transport> transport,
              std::unique_ptr<DiskBuffer> disk = nullptr);
   ~QueuedSink() override;
 
@@ -87,6 +88,7 @@ class QueuedSink final : public AlertSink {
   void Spill(std::vector<Alert>& alerts);  // memory -> disk; needs mu_
 
   QueuedSinkOptions opts_;
+  const Context ctx_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<DiskBuffer> disk_;  // optional
   uint64_t recovered_ = 0;            // alerts on disk at start

@@ -143,7 +143,8 @@ bool SplitHostPort(std::string_view address, std::string* host, uint16_t* port) 
   return true;
 }
 
-SyslogTransport::SyslogTransport(SyslogTransportOptions o) : opts_(std::move(o)) {
+SyslogTransport::SyslogTransport(SyslogTransportOptions o, Context ctx)
+    : opts_(std::move(o)), ctx_(ctx) {
   header_.facility = opts_.facility;
   header_.hostname = opts_.hostname.empty() ? LocalHostname() : opts_.hostname;
   header_.app_name = opts_.app_name;
@@ -207,11 +208,11 @@ absl::Status SyslogTransport::DeliverUdp(std::span<const Alert> batch) {
     if (datagram.size() > opts_.max_message_bytes) {
       datagram = TruncateUtf8(datagram, opts_.max_message_bytes);
       const uint64_t n = truncated_.fetch_add(1, std::memory_order_relaxed) + 1;
-      if (truncation_log_.ShouldLog()) {
-        LogLine("warning", absl::StrCat("sink ", opts_.sink_name, ": syslog message of ",
-                                        line_.size(), " bytes truncated to ", datagram.size(),
-                                        " (max_message_bytes; ", n, " truncated so far)"));
-      }
+      ctx_.logger->LogLimited(
+          truncation_log_, LogLevel::kWarning, "sink",
+          absl::StrCat("sink ", opts_.sink_name, ": syslog message truncated (max_message_bytes)"),
+          {LogField("bytes", line_.size()), LogField("truncated_to", datagram.size()),
+           LogField("truncated_total", n), LogField("sink", opts_.sink_name).JsonOnly()});
     }
     ssize_t w;
     do {
@@ -309,7 +310,8 @@ absl::Status SyslogTransport::DeliverTcp(std::span<const Alert> batch) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Transport>> NewSyslogTransport(SyslogTransportOptions options) {
+absl::StatusOr<std::unique_ptr<Transport>> NewSyslogTransport(SyslogTransportOptions options,
+                                                              Context ctx) {
   std::string host;
   uint16_t port;
   if (!SplitHostPort(options.address, &host, &port)) {
@@ -324,7 +326,7 @@ absl::StatusOr<std::unique_ptr<Transport>> NewSyslogTransport(SyslogTransportOpt
     return absl::InvalidArgumentError(absl::StrCat(
         "max_message_bytes must be 480..", kMaxUdpPayload, ", got ", options.max_message_bytes));
   }
-  return std::unique_ptr<Transport>(new SyslogTransport(std::move(options)));
+  return std::unique_ptr<Transport>(new SyslogTransport(std::move(options), ctx));
 }
 
 }  // namespace kaudit

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "src/common/context.h"
 #include "src/common/rate_limited_log.h"
 #include "src/engine/alert.h"
 #include "src/sinks/alert_format.h"
@@ -72,7 +73,7 @@ bool SplitHostPort(std::string_view address, std::string* host, uint16_t* port);
 
 class SyslogTransport final : public Transport {
  public:
-  explicit SyslogTransport(SyslogTransportOptions o);
+  SyslogTransport(SyslogTransportOptions o, Context ctx);
   ~SyslogTransport() override;
   [[nodiscard]] absl::Status Deliver(std::span<const Alert> batch) override;
   // UDP messages cut to max_message_bytes so far.
@@ -89,6 +90,7 @@ class SyslogTransport final : public Transport {
   void FormatOne(const Alert& a);
 
   SyslogTransportOptions opts_;
+  const Context ctx_;
   std::string host_;
   uint16_t port_ = 0;
   SyslogHeader header_;
@@ -103,6 +105,6 @@ class SyslogTransport final : public Transport {
 // Validates the options (address syntax, bounds) and builds the transport; it connects on first
 // delivery, so a receiver that is down at startup is retried like any failed delivery.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Transport>> NewSyslogTransport(
-    SyslogTransportOptions options);
+    SyslogTransportOptions options, Context ctx);
 
 }  // namespace kaudit

@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "src/common/rate_limited_log.h"
+#include "src/common/logger.h"
 #include "src/common/strings.h"
 
 namespace kaudit {
@@ -88,11 +88,13 @@ FileFollower::~FileFollower() {
   for (Reader& r : backups_) r.Close();
 }
 
-int64_t FileFollower::NowUnix() const { return absl::ToUnixSeconds(opts_.clock->Now()); }
+int64_t FileFollower::NowUnix() const { return absl::ToUnixSeconds(opts_.ctx.clock->Now()); }
 
 absl::StatusOr<std::unique_ptr<FileFollower>> FileFollower::Open(
     FollowerOptions opts, const std::optional<TailPosition>& resume) {
-  if (opts.clock == nullptr) return absl::InvalidArgumentError("tail: no clock");
+  if (opts.ctx.clock == nullptr || opts.ctx.logger == nullptr) {
+    return absl::InvalidArgumentError("tail: no clock or logger");
+  }
   std::unique_ptr<FileFollower> f(new FileFollower(std::move(opts)));
   if (resume.has_value()) {
     if (absl::Status s = f->Resume(*resume); !s.ok()) return s;
@@ -138,8 +140,9 @@ absl::Status FileFollower::Resume(const TailPosition& pos) {
     Reader r;
     if (OpenBackup(found, pos.offset, pos.skipping, &r)) {
       r.opened_unix = pos.opened_unix;
-      LogLine("info",
-              absl::StrCat("tail: resuming in rotated file ", found, " at byte ", pos.offset));
+      opts_.ctx.logger->Info(
+          "tail", absl::StrCat("tail: resuming in rotated file ", found, " at byte ", pos.offset),
+          {LogField("path", found).JsonOnly(), LogField("offset", pos.offset).JsonOnly()});
       backups_.push_back(std::move(r));
     } else {
       found.clear();
@@ -147,9 +150,13 @@ absl::Status FileFollower::Resume(const TailPosition& pos) {
   }
   if (found.empty() && (pos.offset > 0 || pos.file.fp_len > 0)) {
     ++stats_.checkpoint_not_found;
-    LogLine("warn", absl::StrCat("tail: the checkpointed file (inode ", pos.file.ino,
-                                 ", next line at byte ", pos.offset, ") is gone; reading ",
-                                 opts_.path, " and newer rotated files from the beginning"));
+    opts_.ctx.logger->Warning(
+        "tail",
+        absl::StrCat("tail: the checkpointed file (inode ", pos.file.ino, ", next line at byte ",
+                     pos.offset, ") is gone; reading ", opts_.path,
+                     " and newer rotated files from the beginning"),
+        {LogField("path", opts_.path).JsonOnly(), LogField("inode", pos.file.ino).JsonOnly(),
+         LogField("offset", pos.offset).JsonOnly()});
   }
   OpenLive(0, false);
   AddNewerSiblings(pos.opened_unix);
@@ -189,7 +196,9 @@ bool FileFollower::OpenBackup(const std::string& name, uint64_t offset, bool ski
     }
     r->id = IdentityOf(st, prefix);
     if (offset > 0 && gzseek(r->gz, static_cast<z_off_t>(offset), SEEK_SET) < 0) {
-      LogLine("warn", absl::StrCat("tail: ", name, ": cannot skip to byte ", offset));
+      opts_.ctx.logger->Warning(
+          "tail", absl::StrCat("tail: ", name, ": cannot skip to byte ", offset),
+          {LogField("path", name).JsonOnly(), LogField("offset", offset).JsonOnly()});
       r->Close();
       return false;
     }
@@ -284,7 +293,9 @@ void FileFollower::AddNewerSiblings(int64_t since_unix) {
     Reader r;
     if (!OpenBackup(c.name, 0, false, &r)) continue;
     r.opened_unix = NowUnix();
-    LogLine("info", absl::StrCat("tail: reading rotated file ", c.name, " (not read yet)"));
+    opts_.ctx.logger->Info("tail",
+                           absl::StrCat("tail: reading rotated file ", c.name, " (not read yet)"),
+                           {LogField("path", c.name).JsonOnly()});
     backups_.push_back(std::move(r));
   }
 }
@@ -313,9 +324,12 @@ bool FileFollower::Produce(Reader& r, std::string* out) {
       }
       if (r.pending.size() > opts_.max_line_bytes) {
         ++stats_.oversize_lines;
-        LogLine("warn",
-                absl::StrCat("tail: ", r.name, ": line at byte ", r.offset, " is longer than ",
-                             opts_.max_line_bytes, " bytes (--max-event-bytes); skipped"));
+        opts_.ctx.logger->Warning(
+            "tail",
+            absl::StrCat("tail: ", r.name, ": line at byte ", r.offset, " is longer than ",
+                         opts_.max_line_bytes, " bytes (--max-event-bytes); skipped"),
+            {LogField("path", r.name).JsonOnly(), LogField("offset", r.offset).JsonOnly(),
+             LogField("reason", "oversize").JsonOnly()});
         r.offset += r.pending.size();
         r.pending.clear();
         r.skipping = true;
@@ -327,7 +341,9 @@ bool FileFollower::Produce(Reader& r, std::string* out) {
       n = gzread(r.gz, chunk_.data(), static_cast<unsigned>(chunk_.size()));
       if (n < 0) {
         int err = 0;
-        LogLine("warn", absl::StrCat("tail: ", r.name, ": ", gzerror(r.gz, &err)));
+        opts_.ctx.logger->Warning(
+            "tail", absl::StrCat("tail: ", r.name, ": gzip read failed"),
+            {LogField("error", gzerror(r.gz, &err)), LogField("path", r.name).JsonOnly()});
       }
     } else {
       n = PreadAll(r.fd, chunk_.data(), chunk_.size(), r.read_pos);
@@ -383,10 +399,12 @@ FileFollower::Change FileFollower::CheckLive() {
       backups_.push_back(std::move(r));
     } else {
       ++stats_.truncate_unrecovered;
-      LogLine("warn", absl::StrCat("tail: ", opts_.path,
-                                   " was truncated and no copy of it was "
-                                   "found; lines written after byte ",
-                                   live_.offset, " and before the truncation are lost"));
+      opts_.ctx.logger->Warning(
+          "tail",
+          absl::StrCat("tail: ", opts_.path,
+                       " was truncated and no copy of it was found; lines written after byte ",
+                       live_.offset, " and before the truncation are lost"),
+          {LogField("path", opts_.path).JsonOnly(), LogField("offset", live_.offset).JsonOnly()});
       MarkSeen(live_.id);
     }
     live_.offset = live_.read_pos = 0;

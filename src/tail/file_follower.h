@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "src/common/clock.h"
+#include "src/common/context.h"
 #include "src/tail/checkpoint.h"
 
 namespace kaudit {
@@ -24,7 +24,8 @@ struct FollowerOptions {
   // Rotated siblings modified this long before the current file was opened still count as
   // newer than it (file system timestamps are coarse).
   absl::Duration mtime_slack = absl::Seconds(2);
-  const Clock* clock = nullptr;  // required: when a file was opened (for rotation discovery)
+  // Required: the clock (when a file was opened, for rotation discovery) and the logger.
+  Context ctx;
 };
 
 // Where the next unread line is, and what is needed to find it again after a restart.

@@ -12,7 +12,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "src/common/rate_limited_log.h"
+#include "src/common/logger.h"
 #include "src/common/strings.h"
 
 namespace kaudit {
@@ -61,12 +61,17 @@ absl::StatusOr<std::unique_ptr<TailSource>> TailSource::Create(TailOptions opts,
                 absl::StrCat("tail: cannot cut ", c.output,
                              " back to its checkpointed size: ", std::strerror(errno)));
           }
-          LogLine("info",
-                  absl::StrCat("tail: removed the last ", size - c.output_bytes, " bytes of ",
-                               c.output, " (alerts after the checkpoint; they are raised again)"));
+          ctx.logger->Info(
+              "tail",
+              absl::StrCat("tail: removed the last ", size - c.output_bytes, " bytes of ", c.output,
+                           " (alerts after the checkpoint; they are raised again)"),
+              {LogField("path", c.output).JsonOnly()});
         } else if (size < c.output_bytes) {
-          LogLine("warn", absl::StrCat("tail: ", c.output, " is shorter than at the checkpoint ",
-                                       "(rotated or edited?); left as it is"));
+          ctx.logger->Warning("tail",
+                              absl::StrCat("tail: ", c.output,
+                                           " is shorter than at the checkpoint (rotated or "
+                                           "edited?); left as it is"),
+                              {LogField("path", c.output).JsonOnly()});
         }
       }
       t->last_written_ = c;
@@ -77,7 +82,7 @@ absl::StatusOr<std::unique_ptr<TailSource>> TailSource::Create(TailOptions opts,
   fo.from_beginning = o.from_beginning;
   fo.max_line_bytes = o.max_line_bytes;
   fo.chunk_bytes = o.chunk_bytes;
-  fo.clock = ctx.clock;
+  fo.ctx = ctx;
   auto f = FileFollower::Open(fo, resume);
   if (!f.ok()) return f.status();
   t->follower_ = std::move(*f);
@@ -102,14 +107,22 @@ absl::Status TailSource::Start(LivePipeline* pipeline) {
     if (inotify_fd_ < 0 || inotify_add_watch(inotify_fd_, dir.c_str(),
                                              IN_MODIFY | IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO |
                                                  IN_DELETE | IN_CLOSE_WRITE) < 0) {
-      LogLine("warn", absl::StrCat("tail: inotify on ", dir, " failed (", std::strerror(errno),
-                                   "); polling every ", absl::FormatDuration(opts_.poll_interval)));
+      const char* error = std::strerror(errno);
+      ctx_.logger->Warning(
+          "tail",
+          absl::StrCat("tail: inotify on ", dir, " failed (", error, "); polling every ",
+                       absl::FormatDuration(opts_.poll_interval)),
+          {LogField("path", dir).JsonOnly(), LogField("error", error).JsonOnly()});
       if (inotify_fd_ >= 0) close(inotify_fd_);
       inotify_fd_ = -1;
     }
   }
-  LogLine("info", absl::StrCat("tail: following ", opts_.path, " from ", follower_->current_name(),
-                               " byte ", follower_->position().offset));
+  ctx_.logger->Info("tail",
+                    absl::StrCat("tail: following ", opts_.path, " from ",
+                                 follower_->current_name(), " byte ", follower_->position().offset),
+                    {LogField("path", opts_.path).JsonOnly(),
+                     LogField("file", follower_->current_name()).JsonOnly(),
+                     LogField("offset", follower_->position().offset).JsonOnly()});
   thread_ = std::thread([this] { Run(); });
   started_ = true;
   return absl::OkStatus();
@@ -183,9 +196,9 @@ bool TailSource::ProcessBatch(std::string data, const std::string& source) {
   int waits = 0;
   while (!pipeline_->sink()->WaitSettled(r.alert_ticket, absl::Seconds(1))) {
     if (stop_ && ++waits > 30) {
-      LogLine("warn",
-              "tail: alerts not settled 30 s after SIGTERM; the last lines will be read "
-              "again after a restart");
+      ctx_.logger->Warning("tail",
+                           "tail: alerts not settled 30 s after SIGTERM; the last lines will be "
+                           "read again after a restart");
       return false;
     }
   }
@@ -216,7 +229,7 @@ void TailSource::WriteCheckpointNow() {
     last_written_ = std::move(cp);
   } else {
     ++checkpoint_errors_;
-    LogLine("error", ToStd(s.message()));
+    ctx_.logger->Error("tail", ToStd(s.message()));
   }
 }
 

@@ -33,6 +33,8 @@ constexpr char kToken[] = "fuzz-token";
 
 struct Webhook {
   RealClock clock;
+  Logger logger{LoggerOptions{.format = LogFormat::kText,
+                              .min_level = LogLevel::kError}};  // the handler's 4xx are expected
   CountingSink sink;
   std::unique_ptr<LivePipeline> pipeline;
   std::unique_ptr<WebhookSource> source;
@@ -47,7 +49,7 @@ struct Webhook {
     fclose(f);
     LiveOptions live;
     live.queue_max_batches = 4;
-    auto p = LivePipeline::Create(Config(), &sink, Context{&clock}, live);
+    auto p = LivePipeline::Create(Config(), &sink, Context{&clock, &logger}, live);
     if (!p.ok()) __builtin_trap();
     pipeline = std::move(*p);
     WebhookOptions o;
@@ -61,7 +63,7 @@ struct Webhook {
     std::filesystem::create_directories(spool.dir);
     spool.max_file_bytes = 64 << 10;
     o.spool = spool;
-    auto s = WebhookSource::Create(o, Context{&clock});
+    auto s = WebhookSource::Create(o, Context{&clock, &logger});
     if (!s.ok()) __builtin_trap();
     source = std::move(*s);
     if (!source->Start(pipeline.get()).ok()) __builtin_trap();

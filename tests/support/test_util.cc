@@ -9,6 +9,12 @@
 
 namespace kaudit::testing {
 
+Context TestContext() {
+  static const RealClock clock;
+  static const Logger logger(LoggerOptions{LogFormat::kText, LogLevel::kDebug, 2, &clock});
+  return Context{&clock, &logger};
+}
+
 std::string SourcePath(std::string_view relative) {
   return std::string(KAUDIT_SOURCE_DIR) + "/" + std::string(relative);
 }

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/common/context.h"
 #include "src/event/audit_event.h"
 #include "src/parse/event_reader.h"
 
@@ -16,6 +17,9 @@ void WriteFile(const std::string& path, std::string_view data);
 std::string GzipCompress(std::string_view data);
 // A fresh temporary directory, removed by the OS eventually (under $TMPDIR).
 std::string TempDir();
+
+// A context for components under test: the real clock and a text logger on stderr.
+Context TestContext();
 
 // An owned copy of the fields tests assert on.
 struct OwnedEvent {

@@ -87,6 +87,23 @@ TEST(ConfigTest, ErrorsNameTheKeyPath) {
   EXPECT_EQ(Err("engine: 5"), "test.yaml: engine: expected a mapping");
 }
 
+TEST(ConfigTest, LogSection) {
+  auto defaults = LoadConfigString("cluster_name: x", "test.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->log.format, LogFormat::kText);
+  EXPECT_EQ(defaults->log.level, LogLevel::kInfo);
+  auto c = LoadConfigString("log: {format: json, level: warning}", "test.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->log.format, LogFormat::kJson);
+  EXPECT_EQ(c->log.level, LogLevel::kWarning);
+  EXPECT_EQ(Err("log: {format: logfmt}"),
+            "test.yaml: log.format: expected text or json, got logfmt");
+  EXPECT_EQ(Err("log: {level: verbose}"),
+            "test.yaml: log.level: expected debug, info, warning or error, got verbose");
+  EXPECT_EQ(Err("log: {fromat: json}"), "test.yaml: log.fromat: unknown key");
+  EXPECT_EQ(Err("log: json"), "test.yaml: log: expected a mapping");
+}
+
 TEST(ConfigTest, SyslogSinks) {
   auto c = LoadConfigString(R"(
 sinks:

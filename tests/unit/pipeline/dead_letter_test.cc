@@ -8,7 +8,7 @@ namespace kaudit {
 namespace {
 
 TEST(DeadLetterTest, AFullDiskFailsTheFirstWriteAndNothingIsCountedAsKept) {
-  auto w = DeadLetterWriter::Open("/dev/full");
+  auto w = DeadLetterWriter::Open("/dev/full", testing::TestContext());
   ASSERT_TRUE(w.ok()) << w.status();
   Location where{"in.log", 3, 120, -1};
   // Each line is flushed: the write that hit the full disk reports it, not the close.
@@ -19,7 +19,7 @@ TEST(DeadLetterTest, AFullDiskFailsTheFirstWriteAndNothingIsCountedAsKept) {
 
 TEST(DeadLetterTest, LinesAreOnDiskAsSoonAsTheyAreWritten) {
   std::string path = testing::TempDir() + "/dead.jsonl";
-  auto w = DeadLetterWriter::Open(path);
+  auto w = DeadLetterWriter::Open(path, testing::TestContext());
   ASSERT_TRUE(w.ok()) << w.status();
   Location where{"in.log", 7, 0, 2};
   EXPECT_TRUE((*w)->Write(InvalidReason::kOversize, where, "too big", "{\"a\":1}"));

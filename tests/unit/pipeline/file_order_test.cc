@@ -31,7 +31,7 @@ TEST(FileOrderTest, RotatedLumberjackFilesComeOldestFirstAndTheActiveLogLast) {
   Touch(dir + "/audit-2026-01-01T00-00-00.000.log", 200);
   Touch(dir + "/audit-2026-01-03T00-00-00.000.log.gz", 50);
   Touch(dir + "/README", 1);
-  auto files = ExpandInputs({dir});
+  auto files = ExpandInputs({dir}, testing::TestContext());
   ASSERT_TRUE(files.ok()) << files.status();
   EXPECT_EQ(Names(*files, dir),
             (std::vector<std::string>{"audit-2026-01-01T00-00-00.000.log",
@@ -44,7 +44,7 @@ TEST(FileOrderTest, LogrotateNumbersAndStdin) {
   Touch(dir + "/audit.log.2.gz", 1000);
   Touch(dir + "/audit.log.1", 1000);
   Touch(dir + "/audit.log", 2000);
-  auto files = ExpandInputs({dir, "-"});
+  auto files = ExpandInputs({dir, "-"}, testing::TestContext());
   ASSERT_TRUE(files.ok());
   ASSERT_EQ(files->size(), 4u);
   EXPECT_EQ((*files)[0].path, "-");
@@ -53,7 +53,7 @@ TEST(FileOrderTest, LogrotateNumbersAndStdin) {
 }
 
 TEST(FileOrderTest, MissingInputNamesThePath) {
-  auto files = ExpandInputs({"/nonexistent/audit.log"});
+  auto files = ExpandInputs({"/nonexistent/audit.log"}, testing::TestContext());
   ASSERT_FALSE(files.ok());
   EXPECT_EQ(std::string(files.status().message()),
             "/nonexistent/audit.log: no such file or directory");

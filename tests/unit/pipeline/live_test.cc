@@ -47,7 +47,8 @@ TEST(LivePipelineTest, ProcessesBatchesAndReportsEachOne) {
   RealClock clock;
   Config config;
   CapturingSink sink;
-  auto p = LivePipeline::Create(config, &sink, Context{&clock}, LiveOptions{});
+  auto p = LivePipeline::Create(config, &sink, Context{&clock, testing::TestContext().logger},
+                                LiveOptions{});
   ASSERT_TRUE(p.ok()) << p.status();
   // A real event that Falco's "Attach/Exec Pod" fires on, then garbage.
   std::string exec = ReadFile(SourcePath("tests/data/falco/k8s_audit__attach_pod.json"));
@@ -86,7 +87,8 @@ TEST(LivePipelineTest, TrySubmitRefusesWhenTheQueueIsFull) {
   sink.hold = true;  // the engine thread stalls on the first alert
   LiveOptions opts;
   opts.queue_max_batches = 2;
-  auto p = LivePipeline::Create(config, &sink, Context{&clock}, opts);
+  auto p =
+      LivePipeline::Create(config, &sink, Context{&clock, testing::TestContext().logger}, opts);
   ASSERT_TRUE(p.ok());
   std::string exec = ReadFile(SourcePath("tests/data/falco/k8s_audit__attach_pod.json"));
   std::atomic<int> done{0};

@@ -215,7 +215,7 @@ TEST(QueuedSinkDiskTest, OutageLongerThanMemoryLosesNothingAndKeepsOrder) {
   Switchable* tp = t.get();
   auto disk = DiskBuffer::Open({dir, 64ull << 20, 64 << 10});
   ASSERT_TRUE(disk.ok());
-  QueuedSink sink(Fast(20), std::move(t), std::move(*disk));
+  QueuedSink sink(Fast(20), testing::TestContext(), std::move(t), std::move(*disk));
   for (int i = 0; i < 40; ++i) ASSERT_TRUE(sink.Send(Range(i * 100, i * 100 + 100)).ok());
   SinkStats mid = sink.stats();
   EXPECT_GT(mid.disk_pending, 3000u);
@@ -236,7 +236,8 @@ TEST(QueuedSinkDiskTest, UndeliveredAtExitIsSentFirstAtTheNextStart) {
   const std::string dir = TempDir() + "/buf";
   {
     auto t = std::make_unique<Switchable>();
-    QueuedSink sink(Fast(20), std::move(t), *DiskBuffer::Open({dir, 64ull << 20, 64 << 10}));
+    QueuedSink sink(Fast(20), testing::TestContext(), std::move(t),
+                    *DiskBuffer::Open({dir, 64ull << 20, 64 << 10}));
     ASSERT_TRUE(sink.Send(Range(0, 500)).ok());
     absl::Status s = sink.Flush();  // the destination never came back
     EXPECT_FALSE(s.ok());
@@ -247,7 +248,8 @@ TEST(QueuedSinkDiskTest, UndeliveredAtExitIsSentFirstAtTheNextStart) {
   auto t = std::make_unique<Switchable>();
   Switchable* tp = t.get();
   tp->down = false;
-  QueuedSink sink(Fast(20), std::move(t), *DiskBuffer::Open({dir, 64ull << 20, 64 << 10}));
+  QueuedSink sink(Fast(20), testing::TestContext(), std::move(t),
+                  *DiskBuffer::Open({dir, 64ull << 20, 64 << 10}));
   ASSERT_TRUE(sink.Send(Range(500, 510)).ok());
   // Settlement counts this run's alerts only: the 500 recovered ones are not 10 new ones.
   ASSERT_TRUE(sink.WaitSettled(10, absl::Seconds(30)));

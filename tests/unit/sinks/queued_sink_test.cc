@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "src/sinks/alert_format.h"
+#include "tests/support/test_util.h"
 
 namespace kaudit {
 namespace {
@@ -50,7 +51,7 @@ TEST(QueuedSinkTest, DeliversInOrderAndFilters) {
   QueuedSinkOptions o = Fast();
   o.min_severity = Severity::kMedium;
   o.detectors = {"d"};
-  QueuedSink s(o, std::move(t));
+  QueuedSink s(o, testing::TestContext(), std::move(t));
   std::vector<Alert> in = {A("1"), A("2", Severity::kLow), A("3", Severity::kHigh, "other"),
                            A("4")};
   ASSERT_TRUE(s.Send(in).ok());
@@ -66,7 +67,7 @@ TEST(QueuedSinkTest, RetriesUntilTheDestinationComesBack) {
   auto t = std::make_unique<FakeTransport>();
   FakeTransport* ft = t.get();
   ft->down = true;
-  QueuedSink s(Fast(), std::move(t));
+  QueuedSink s(Fast(), testing::TestContext(), std::move(t));
   std::vector<Alert> in = {A("1"), A("2"), A("3")};
   ASSERT_TRUE(s.Send(in).ok());
   while (s.stats().retries < 3) std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -84,7 +85,7 @@ TEST(QueuedSinkTest, AFullBufferDropsTheOldestAndCountsIt) {
   QueuedSinkOptions o = Fast();
   o.queue_max = 10;
   o.batch_max = 5;
-  QueuedSink s(o, std::move(t));
+  QueuedSink s(o, testing::TestContext(), std::move(t));
   std::vector<Alert> in;
   for (int i = 0; i < 25; ++i) in.push_back(A(std::to_string(i)));
   ASSERT_TRUE(s.Send(in).ok());
@@ -102,7 +103,7 @@ TEST(QueuedSinkTest, FlushGivesUpAfterItsTimeoutAndCountsTheRest) {
   t->down = true;
   QueuedSinkOptions o = Fast();
   o.flush_timeout = absl::Milliseconds(100);
-  QueuedSink s(o, std::move(t));
+  QueuedSink s(o, testing::TestContext(), std::move(t));
   std::vector<Alert> in = {A("1"), A("2")};
   ASSERT_TRUE(s.Send(in).ok());
   absl::Status st = s.Flush();
@@ -130,7 +131,7 @@ TEST(QueuedSinkSettledTest, SettlesOnlyAfterDeliveryOrCountedDrop) {
   ft->down = true;
   QueuedSinkOptions o = Fast();
   o.queue_max = 2;
-  QueuedSink s(o, std::move(t));
+  QueuedSink s(o, testing::TestContext(), std::move(t));
   std::vector<Alert> two = {A("1"), A("2", Severity::kInfo, "filtered-out-by-nothing")};
   ASSERT_TRUE(s.Send(two).ok());
   // The destination is down: nothing is settled, however long we wait.
@@ -155,8 +156,8 @@ TEST(QueuedSinkSettledTest, SinkSetWaitsForEverySink) {
   FakeTransport* slow_t = slow.get();
   slow_t->down = true;
   SinkSet set;
-  set.Add(std::make_unique<QueuedSink>(Fast(), std::move(fast)));
-  set.Add(std::make_unique<QueuedSink>(Fast(), std::move(slow)));
+  set.Add(std::make_unique<QueuedSink>(Fast(), testing::TestContext(), std::move(fast)));
+  set.Add(std::make_unique<QueuedSink>(Fast(), testing::TestContext(), std::move(slow)));
   std::vector<Alert> in = {A("1")};
   ASSERT_TRUE(set.Send(in).ok());
   EXPECT_FALSE(set.WaitSettled(1, absl::Milliseconds(50)));

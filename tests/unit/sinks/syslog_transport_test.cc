@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/common/time_util.h"
+#include "tests/support/test_util.h"
 
 namespace kaudit {
 namespace {
@@ -128,7 +129,7 @@ TEST(SyslogTransportTest, SplitsHostPort) {
   EXPECT_FALSE(SplitHostPort("::1:514", &h, &p));
   SyslogTransportOptions bad;
   bad.address = "nope";
-  EXPECT_FALSE(NewSyslogTransport(bad).ok());
+  EXPECT_FALSE(NewSyslogTransport(bad, testing::TestContext()).ok());
 }
 
 // A loopback socket bound to an ephemeral port.
@@ -167,7 +168,7 @@ TEST(SyslogTransportTest, UdpSendsOneDatagramPerAlertAndTruncatesLongOnes) {
   o.hostname = "h";
   o.format = AlertFormat::kText;
   o.max_message_bytes = 600;
-  auto t = NewSyslogTransport(o);
+  auto t = NewSyslogTransport(o, testing::TestContext());
   ASSERT_TRUE(t.ok()) << t.status();
   Alert small = TestAlert();
   Alert big = TestAlert();
@@ -198,7 +199,7 @@ TEST(SyslogTransportTest, TcpUsesOctetCountingAndReconnectsAfterTheReceiverWentA
   o.protocol = SyslogProtocol::kTcp;
   o.hostname = "h";
   o.timeout = absl::Seconds(2);
-  auto t = NewSyslogTransport(o);
+  auto t = NewSyslogTransport(o, testing::TestContext());
   ASSERT_TRUE(t.ok()) << t.status();
   std::vector<Alert> batch = {TestAlert(), TestAlert()};
   ASSERT_TRUE((*t)->Deliver(batch).ok());

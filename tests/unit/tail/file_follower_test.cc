@@ -51,7 +51,7 @@ class FollowerTest : public ::testing::Test {
     o.from_beginning = from_beginning;
     o.max_line_bytes = max_line;
     o.chunk_bytes = 64;  // small chunks: lines straddle reads
-    o.clock = &clock_;
+    o.ctx = Context{&clock_, testing::TestContext().logger};
     auto f = FileFollower::Open(o, resume);
     EXPECT_TRUE(f.ok()) << f.status();
     return std::move(*f);
