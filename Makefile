@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test bench clean format fuzz sanitize
+.PHONY: all deps configure build demo test bench clean format fuzz sanitize asan-build
 
 all: build
 
@@ -33,22 +33,24 @@ bench: build
 	$(BUILD_DIR)/bench/parse_bench --benchmark_min_time=0.5
 	bash bench/pipeline/run.sh $(BUILD_DIR)
 
-# libFuzzer targets (clang++, ASan+UBSan) in build-fuzz, each run for FUZZ_SECONDS.
-FUZZ_DIR ?= build-fuzz
-FUZZ_SECONDS ?= 60
-fuzz: deps
-	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+# One instrumented clang build (build-asan: ASan+UBSan, libFuzzer coverage) serves both the
+# sanitizer run of the whole suite and the fuzz targets.
+ASAN_DIR ?= build-asan
+asan-build: deps
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_COMPILER=clang++ -DKAUDIT_FUZZ=ON
-	cmake --build $(FUZZ_DIR) -j $(JOBS)
-	bash scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+	cmake --build $(ASAN_DIR) -j $(JOBS)
 
-# The whole test suite under ASan+UBSan (build-asan), then the threaded parts' unit tests
-# under TSan (build-tsan, unit-test binary only; TSAN_FILTER selects them).
-TSAN_FILTER ?= LivePipeline*:QueuedSink*:SyslogTransport*:StatusServer*
-sanitize: deps
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKAUDIT_SANITIZE=address
-	cmake --build build-asan -j $(JOBS) --target kaudit kaudit_unit_tests kaudit_integration_tests
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+# libFuzzer targets, each run for FUZZ_SECONDS (crash inputs: tests/data/regress/<target>/).
+FUZZ_SECONDS ?= 60
+fuzz: asan-build
+	bash scripts/fuzz.sh $(ASAN_DIR) $(FUZZ_SECONDS)
+
+# The whole test suite under ASan+UBSan, then the threaded parts' unit tests under TSan
+# (build-tsan, unit-test binary only; TSAN_FILTER selects them).
+TSAN_FILTER ?= LivePipeline*:QueuedSink*:SyslogTransport*:StatusServer*:DiskBuffer*:FuzzRegress*
+sanitize: asan-build
+	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS)
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKAUDIT_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS) --target kaudit_unit_tests
