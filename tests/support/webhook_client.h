@@ -1,0 +1,50 @@
+#pragma once
+
+// Driving `kaudit serve` as kube-apiserver would: certificates made with the openssl CLI, the
+// server started on ephemeral ports, POSTs with curl over TLS, /metrics scraped.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/process.h"
+
+namespace kaudit::testing {
+
+inline constexpr char kCurl[] = "/usr/bin/curl";
+
+// A CA, a server certificate for 127.0.0.1 and a client certificate signed by it, and a
+// client certificate from another CA.
+struct Certs {
+  std::string dir;
+  std::string ca, server_crt, server_key, client_crt, client_key, other_crt, other_key;
+};
+// Made once per test binary.
+const Certs& GetCerts();
+
+// Waits for "listening on https://127.0.0.1:PORT/audit" and returns the base URL.
+std::string WaitForListen(BackgroundProcess& p);
+
+struct Server {
+  std::unique_ptr<BackgroundProcess> proc;
+  std::string url;  // https://127.0.0.1:PORT/audit
+  int metrics_port = 0;
+};
+// `kaudit serve` on 127.0.0.1:0 with metrics, over TLS with client certificates unless `tls`
+// is false, plus `extra` arguments.
+Server StartServe(std::vector<std::string> extra, bool tls = true);
+
+struct CurlResult {
+  int exit_code = -1;
+  int http = 0;
+  std::string body;
+  std::string headers;
+};
+// One POST of a file with the client certificate (unless told otherwise).
+CurlResult Post(const std::string& url, const std::string& body_file,
+                std::vector<std::string> extra = {}, bool client_cert = true);
+
+// GET /metrics: "name{labels}" -> value.
+std::map<std::string, double> ScrapeMetrics(int port);
+
+}  // namespace kaudit::testing
