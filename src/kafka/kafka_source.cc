@@ -180,24 +180,7 @@ class KafkaSource final : public LiveSource {
                      {{"kind", kind}},
                      static_cast<double>(n)});
     }
-    if (opts_.forwarder) {
-      ForwarderStats f = opts_.forwarder->stats();
-      out.push_back({"kaudit_kafka_forwarded_events_total",
-                     "Events produced to the repartition topic and acknowledged",
-                     false,
-                     {},
-                     static_cast<double>(f.produced)});
-      out.push_back({"kaudit_kafka_forward_failures_total",
-                     "Events whose produce failed (their message is produced again)",
-                     false,
-                     {},
-                     static_cast<double>(f.failed)});
-      out.push_back({"kaudit_kafka_forward_invalid_total",
-                     "Documents that were not valid audit events (not forwarded)",
-                     false,
-                     {},
-                     static_cast<double>(f.invalid)});
-    }
+    if (opts_.forwarder) opts_.forwarder->AppendMetrics(out);
   }
 
  private:

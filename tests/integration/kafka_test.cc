@@ -1,7 +1,8 @@
 // Kafka in and out against librdkafka's mock cluster (kaudit_mock_kafka, 3 brokers on
 // loopback), with kcat as an independent client: a consumer group of two `kaudit consume`
 // processes over 100,000 keyed events with a broker taken down and brought back mid-run, the
-// Kafka alert sink read back with kcat, and the repartition mode re-keying EventLists.
+// Kafka alert sink read back with kcat, the repartition mode re-keying EventLists, and
+// `kaudit serve --forward-to` (the edge) feeding `kaudit consume` (the core).
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,8 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -19,19 +22,26 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "tests/support/process.h"
 #include "tests/support/test_util.h"
+#include "tests/support/webhook_client.h"
 
 namespace kaudit {
 namespace {
 
 using testing::BackgroundProcess;
+using testing::CurlResult;
+using testing::Post;
 using testing::ReadFile;
 using testing::RunKaudit;
 using testing::RunProcess;
+using testing::ScrapeMetrics;
+using testing::Server;
 using testing::SourcePath;
 using testing::StartKaudit;
+using testing::StartServe;
 using testing::TempDir;
 using testing::WaitForMetricsPort;
 using testing::WriteFile;
@@ -169,21 +179,6 @@ std::multiset<std::string> Filter(const std::multiset<std::string>& all, const s
   return out;
 }
 
-std::map<std::string, double> Metrics(int port) {
-  auto r = RunProcess({"/usr/bin/curl", "-s", "--max-time", "5",
-                       absl::StrCat("http://127.0.0.1:", port, "/metrics")});
-  std::map<std::string, double> out;
-  for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
-    if (line[0] == '#') continue;
-    size_t sp = line.rfind(' ');
-    double v = 0;
-    if (sp != absl::string_view::npos && absl::SimpleAtod(line.substr(sp + 1), &v)) {
-      out[std::string(line.substr(0, sp))] = v;
-    }
-  }
-  return out;
-}
-
 double JsonNumber(const std::string& json, const std::string& key) {
   size_t k = json.find("\"" + key + "\":");
   if (k == std::string::npos) return -1;
@@ -192,6 +187,15 @@ double JsonNumber(const std::string& json, const std::string& key) {
   num = num.substr(0, num.find_first_of(",}"));
   absl::SimpleAtod(num, &v);
   return v;
+}
+
+// "only in a: ..., only in b: ..." for two multisets of alert keys.
+std::string Difference(const std::multiset<std::string>& a, const std::multiset<std::string>& b) {
+  std::vector<std::string> only_a, only_b;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only_a));
+  std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(only_b));
+  return absl::StrCat("only in the first: ", absl::StrJoin(only_a, "; "),
+                      "\nonly in the second: ", absl::StrJoin(only_b, "; "));
 }
 
 template <typename F>
@@ -208,7 +212,7 @@ bool PollUntil(F cond, int timeout_s) {
 double SumMetric(const std::vector<int>& ports, const std::string& name) {
   double n = 0;
   for (int p : ports) {
-    for (const auto& [k, v] : Metrics(p)) {
+    for (const auto& [k, v] : ScrapeMetrics(p)) {
       if (k == name || k.rfind(name + "{", 0) == 0) n += v;
     }
   }
@@ -267,7 +271,7 @@ TEST(KafkaTest, GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatchesReplay
   const auto formation_start = std::chrono::steady_clock::now();
   ASSERT_TRUE(PollUntil(
       [&] {
-        auto a = Metrics(ports[0]), b = Metrics(ports[1]);
+        auto a = ScrapeMetrics(ports[0]), b = ScrapeMetrics(ports[1]);
         return a["kaudit_kafka_assigned_partitions"] > 0 &&
                b["kaudit_kafka_assigned_partitions"] > 0 &&
                a["kaudit_kafka_assigned_partitions"] + b["kaudit_kafka_assigned_partitions"] == 24;
@@ -281,7 +285,7 @@ TEST(KafkaTest, GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatchesReplay
 
   auto consumed = [&] {
     double n = 0;
-    for (int p : ports) n += Metrics(p)["kaudit_kafka_messages_total"];
+    for (int p : ports) n += ScrapeMetrics(p)["kaudit_kafka_messages_total"];
     return n;
   };
   // Idempotent producer with acks=all: a produce retried across the outage is written once.
@@ -295,7 +299,7 @@ TEST(KafkaTest, GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatchesReplay
   // Down long enough for the clients to notice (their connections fail).
   PollUntil(
       [&] {
-        auto a = Metrics(ports[0]), b = Metrics(ports[1]);
+        auto a = ScrapeMetrics(ports[0]), b = ScrapeMetrics(ports[1]);
         for (auto* m : {&a, &b}) {
           for (const auto& [k, v] : *m) {
             if (k.rfind("kaudit_kafka_errors_total", 0) == 0 && v > 0) return true;
@@ -307,20 +311,22 @@ TEST(KafkaTest, GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatchesReplay
   EXPECT_EQ(kafka.Command("up 2"), "up 2 NO_ERROR");
   EXPECT_EQ(kcat.Wait(120), 0) << kcat.err();
   const std::string kcat_err = kcat.err();
-  ASSERT_TRUE(PollUntil([&] { return consumed() >= kEvents; }, 120))
-      << "consumed " << consumed() << " of " << kEvents << " (" << at_down << " at the outage)\n"
+  // What the topic holds: the produced events, plus any the producer wrote twice across the
+  // outage (the consumers must then process both copies and count one as a duplicate).
+  const double in_topic = [&] {
+    auto r = RunProcess({"/usr/bin/kcat", "-C", "-b", kafka.bootstrap(), "-t", "audit", "-e", "-q",
+                         "-o", "beginning", "-f", "x\n"},
+                        "", 120);
+    return static_cast<double>(std::count(r.out.begin(), r.out.end(), '\n'));
+  }();
+  EXPECT_GE(in_topic, kEvents);
+  ASSERT_TRUE(PollUntil([&] { return consumed() >= in_topic; }, 120))
+      << "consumed " << consumed() << " of " << in_topic << " (" << at_down << " at the outage)\n"
       << "kcat: " << kcat_err.substr(0, 2000) << "\n"
-      << "messages in the topic (kcat -C): " <<
-      [&] {
-        auto r = RunProcess({"/usr/bin/kcat", "-C", "-b", kafka.bootstrap(), "-t", "audit", "-e",
-                             "-q", "-o", "beginning", "-f", "x\n"});
-        return std::count(r.out.begin(), r.out.end(), '\n');
-      }()
-      << "\n"
       << [&] {
            std::string lag;
            for (int p : ports) {
-             for (const auto& [k, v] : Metrics(p)) {
+             for (const auto& [k, v] : ScrapeMetrics(p)) {
                if (v > 0 && (k.rfind("kaudit_kafka_consumer_lag", 0) == 0 ||
                              k.rfind("kaudit_kafka_paused", 0) == 0 ||
                              k.rfind("kaudit_pipeline_queue_batches", 0) == 0)) {
@@ -334,22 +340,22 @@ TEST(KafkaTest, GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatchesReplay
   ASSERT_TRUE(PollUntil(
       [&] {
         double stored = 0;
-        for (int p : ports) stored += Metrics(p)["kaudit_kafka_offsets_stored_total"];
+        for (int p : ports) stored += ScrapeMetrics(p)["kaudit_kafka_offsets_stored_total"];
         return stored >= consumed();
       },
       60));
   // ... and committed (the background commit, every second), so that the exit commits do not
   // matter: the mock coordinator refuses a commit once the other member's leave started a
   // join phase. The partitions start at offset 0, so the committed offsets add up to the
-  // number of messages.
+  // number of messages in the topic once every partition is committed to its end.
   ASSERT_TRUE(
-      PollUntil([&] { return SumMetric(ports, "kaudit_kafka_committed_offset") >= kEvents; }, 60))
+      PollUntil([&] { return SumMetric(ports, "kaudit_kafka_committed_offset") >= in_topic; }, 60))
       << "committed offsets add up to " << SumMetric(ports, "kaudit_kafka_committed_offset");
   const double rebalances_during =
       SumMetric(ports, "kaudit_kafka_rebalances_total") - rebalances_before;
   double errors = 0;
   for (int p : ports) {
-    for (const auto& [k, v] : Metrics(p)) {
+    for (const auto& [k, v] : ScrapeMetrics(p)) {
       if (k.rfind("kaudit_kafka_errors_total", 0) == 0) errors += v;
     }
   }
@@ -370,9 +376,10 @@ TEST(KafkaTest, GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatchesReplay
   const double redelivered = events_sum - kEvents;
   std::fprintf(stderr,
                "group of 2: formed in %.1f s; %.0f events processed for %d produced (%.0f "
-               "redelivered, %.0f dropped as duplicates in-process), %.0f client errors counted "
-               "during the outage, %.0f rebalance callbacks during the run\n",
-               formation_s, events_sum, kEvents, redelivered, duplicates, errors,
+               "messages in the topic; %.0f redelivered, %.0f dropped as duplicates in-process), "
+               "%.0f client errors counted during the outage, %.0f rebalance callbacks during "
+               "the run\n",
+               formation_s, events_sum, kEvents, in_topic, redelivered, duplicates, errors,
                rebalances_during);
   EXPECT_GE(events_sum, kEvents);
   EXPECT_LE(duplicates, redelivered);
@@ -456,6 +463,123 @@ TEST(KafkaTest, RepartitionReKeysUnkeyedEventListsByUser) {
   }
   EXPECT_EQ(n, 3000u);
   EXPECT_EQ(ids.size(), 3000u);
+}
+
+// The edge/core layout: `kaudit serve --forward-to --no-detect` (TLS, client certificates) takes
+// EventList batches from curl, as from kube-apiserver, and answers 200 only once their events
+// are in Kafka, one message each keyed by user.username; `kaudit consume` over the topic then
+// raises the alerts `kaudit replay` raises over the same events. With every broker down the
+// webhook answers 503 (counted) and the retried batch is written once.
+TEST(KafkaTest, ServeForwardsWebhookEventsKeyedByUserAndTheCoreMatchesReplay) {
+  const std::string data = Generate(6000, 4, /*eventlists=*/true);
+  auto replay = RunKaudit({"replay", data + "/events.jsonl", "--format", "json", "-q"});
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  const auto want = AlertKeys(replay.out);
+  ASSERT_GE(Filter(want, "secret_enumeration").size(), 8u);
+
+  MockKafka kafka({"edge:4"});
+  ASSERT_FALSE(kafka.bootstrap().empty());
+  const std::string dir = TempDir();
+  Server edge =
+      StartServe({"--brokers", kafka.bootstrap(), "--forward-to", "edge", "--no-detect",
+                  "--ack-timeout", "3s", "--format", "json", "-o", dir + "/edge-alerts.jsonl"});
+  ASSERT_FALSE(edge.url.empty());
+
+  // The 240 EventLists of 25, posted in order by one client: each user's events then reach
+  // its partition in event-time order, as in the file replay reads. (Concurrent clients would
+  // reorder them by up to a few batches, and a stateful alert would then rest on the event
+  // that arrived tenth instead of the tenth in time: same alerts, other trigger times.)
+  const auto post_start = std::chrono::steady_clock::now();
+  int batches = 0;
+  for (absl::string_view line :
+       absl::StrSplit(ReadFile(data + "/eventlists.jsonl"), '\n', absl::SkipEmpty())) {
+    const std::string file = absl::StrCat(dir, "/batch", batches++, ".json");
+    WriteFile(file, std::string(line));
+    CurlResult r = Post(edge.url, file);
+    ASSERT_EQ(r.http, 200) << "batch " << batches << ": " << r.body;
+    ASSERT_EQ(JsonNumber(r.body, "events"), 25) << r.body;
+  }
+  ASSERT_EQ(batches, 240);
+  const double post_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - post_start).count();
+
+  // Every broker down: the events cannot be acknowledged, the webhook answers 503 and counts it;
+  // kube-apiserver retries, and once the brokers are back the batch is accepted.
+  const std::string extra = dir + "/extra.json";
+  {
+    // The first event twice more, under new auditIDs.
+    const std::string first = ReadFile(data + "/events.jsonl").substr(0, 4096);
+    const std::string event = first.substr(0, first.find('\n'));
+    const std::string id = StringField(event, "auditID");
+    std::vector<std::string> copies;
+    for (const char* fresh :
+         {"ffffffff-0000-4000-8000-000000000001", "ffffffff-0000-4000-8000-000000000002"}) {
+      std::string copy = event;
+      copy.replace(copy.find(id), id.size(), fresh);
+      copies.push_back(copy);
+    }
+    WriteFile(extra, absl::StrCat("{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\","
+                                  "\"items\":[",
+                                  absl::StrJoin(copies, ","), "]}"));
+    WriteFile(dir + "/extra.jsonl", absl::StrCat(absl::StrJoin(copies, "\n"), "\n"));
+  }
+  for (int b = 1; b <= 3; ++b) {
+    EXPECT_EQ(kafka.Command(absl::StrCat("down ", b)), absl::StrCat("down ", b, " NO_ERROR"));
+  }
+  CurlResult refused = Post(edge.url, extra);
+  EXPECT_EQ(refused.http, 503) << refused.body;
+  EXPECT_THAT(refused.headers, ::testing::HasSubstr("Retry-After"));
+  EXPECT_GE(
+      ScrapeMetrics(edge.metrics_port)["kaudit_webhook_rejected_total{reason=\"forward_error\"}"],
+      1);
+  for (int b = 1; b <= 3; ++b) {
+    EXPECT_EQ(kafka.Command(absl::StrCat("up ", b)), absl::StrCat("up ", b, " NO_ERROR"));
+  }
+  int retries = 0;
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        ++retries;
+        return Post(edge.url, extra).http == 200;
+      },
+      60));
+
+  auto m = ScrapeMetrics(edge.metrics_port);
+  EXPECT_EQ(m["kaudit_kafka_forwarded_events_total"], 6002);
+  EXPECT_EQ(m["kaudit_webhook_events_total"], 6002);
+  edge.proc->Signal(SIGTERM);
+  ASSERT_EQ(edge.proc->Wait(60), 0) << edge.proc->err();
+  EXPECT_EQ(ReadFile(dir + "/edge-alerts.jsonl"), "") << "the edge runs no detectors";
+
+  // kcat reads every event back once, keyed by its user.
+  std::map<std::string, int> seen;
+  for (const std::string& line : ConsumeAll(kafka.bootstrap(), "edge")) {
+    size_t tab = line.find('\t');
+    ASSERT_NE(tab, std::string::npos) << line;
+    const std::string value = line.substr(tab + 1);
+    EXPECT_EQ(line.substr(0, tab), StringField(value, "username"));
+    ++seen[StringField(value, "auditID")];
+  }
+  EXPECT_EQ(seen.size(), 6002u);
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+
+  // The core: a consumer over the topic raises what replay raises (the two extra events are
+  // copies of the first with new auditIDs).
+  auto core =
+      RunKaudit({"consume", "--brokers", kafka.bootstrap(), "--topic", "edge", "--group", "core",
+                 "--exit-at-eof", "--format", "json", "--summary-file", dir + "/core.json"});
+  ASSERT_EQ(core.exit_code, 0) << core.err;
+  EXPECT_EQ(JsonNumber(ReadFile(dir + "/core.json"), "events"), 6002);
+  auto replay_all =
+      RunKaudit({"replay", data + "/events.jsonl", dir + "/extra.jsonl", "--format", "json", "-q"});
+  ASSERT_EQ(replay_all.exit_code, 0) << replay_all.err;
+  EXPECT_EQ(AlertKeys(core.out), AlertKeys(replay_all.out))
+      << Difference(AlertKeys(core.out), AlertKeys(replay_all.out));
+  std::fprintf(stderr,
+               "serve --forward-to: 240 batches of 25 accepted after their acknowledgement in "
+               "%.1f s, 1 refused with 503 while the brokers were down (accepted after %d "
+               "tries), %zu events read back once each, %zu alerts from the core as from "
+               "replay\n",
+               post_s, retries, seen.size(), AlertKeys(core.out).size());
 }
 
 }  // namespace
