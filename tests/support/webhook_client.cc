@@ -124,6 +124,25 @@ CurlResult Post(const std::string& url, const std::string& body_file,
   return out;
 }
 
+std::vector<int> PostInOrder(const std::string& url, const std::vector<std::string>& body_files) {
+  const Certs& c = GetCerts();
+  std::vector<std::string> argv = {kCurl, "-sS"};
+  for (size_t i = 0; i < body_files.size(); ++i) {
+    if (i > 0) argv.push_back("--next");
+    argv.insert(argv.end(), {"--max-time", "60", "--cacert", c.ca, "--cert", c.client_crt, "--key",
+                             c.client_key, "-H", "Content-Type: application/json", "--data-binary",
+                             "@" + body_files[i], "-o", "/dev/null", "-w", "%{http_code}\n", url});
+  }
+  auto r = RunProcess(argv, "", 600);
+  std::vector<int> codes;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+    int code = 0;
+    codes.push_back(absl::SimpleAtoi(line, &code) ? code : 0);
+  }
+  codes.resize(body_files.size(), 0);
+  return codes;
+}
+
 std::map<std::string, double> ScrapeMetrics(int port) {
   auto r = RunProcess(
       {kCurl, "-s", "--max-time", "10", absl::StrCat("http://127.0.0.1:", port, "/metrics")});

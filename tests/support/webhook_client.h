@@ -44,6 +44,10 @@ struct CurlResult {
 CurlResult Post(const std::string& url, const std::string& body_file,
                 std::vector<std::string> extra = {}, bool client_cert = true);
 
+// POSTs the files in order, one after another over one kept-alive connection of one curl
+// process (as kube-apiserver sends its batches); the HTTP status of each, 0 where none came.
+std::vector<int> PostInOrder(const std::string& url, const std::vector<std::string>& body_files);
+
 // GET /metrics: "name{labels}" -> value.
 std::map<std::string, double> ScrapeMetrics(int port);
 
