@@ -385,7 +385,10 @@ TEST(KafkaTest, GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatchesReplay
   EXPECT_GE(events_sum, kEvents);
   EXPECT_LE(duplicates, redelivered);
   // The keyed stateful detector fires exactly as the single-process replay.
-  EXPECT_EQ(AlertKeys(alerts, true), want);
+  EXPECT_EQ(AlertKeys(alerts, true), want)
+      << Difference(AlertKeys(alerts, true), want) << "\n"
+      << rebalances_during << " rebalance callbacks during the run (detector state does not move "
+      << "with a partition: a burst split by a membership change can be missed or repeated)";
   EXPECT_GT(errors, 0) << "the outage was seen by the clients";
 
   // Everything was committed: a new member of the group finds nothing left.
