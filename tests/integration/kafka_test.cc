@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iterator>
 #include <map>
 #include <set>
@@ -254,7 +255,13 @@ TEST(KafkaTest, GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatchesReplay
   ASSERT_FALSE(kafka.bootstrap().empty());
   const std::string dir = TempDir();
   const std::string config = dir + "/kaudit.yaml";
-  WriteFile(config, kMockGroupConfig);
+  // KAUDIT_TEST_KAFKA_DEBUG=consumer,topic,fetch puts librdkafka's debug log into the
+  // consumers' stderr (saved next to the alerts when the test fails).
+  const char* debug = std::getenv("KAUDIT_TEST_KAFKA_DEBUG");
+  WriteFile(config,
+            absl::StrCat(kMockGroupConfig, debug != nullptr && *debug
+                                               ? absl::StrCat("    debug: \"", debug, "\"\n")
+                                               : std::string()));
   std::vector<std::unique_ptr<BackgroundProcess>> consumers;
   std::vector<int> ports;
   for (int i = 0; i < 2; ++i) {
@@ -288,6 +295,43 @@ TEST(KafkaTest, GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatchesReplay
     double n = 0;
     for (int p : ports) n += ScrapeMetrics(p)["kaudit_kafka_messages_total"];
     return n;
+  };
+  // When consumption stalls: per partition, the messages in the topic and what each member
+  // reports (lag, committed offset); the members' logs are saved.
+  auto Diagnose = [&] {
+    auto r = RunProcess({"/usr/bin/kcat", "-C", "-b", kafka.bootstrap(), "-t", "audit", "-e", "-q",
+                         "-o", "beginning", "-f", "%p\n"},
+                        "", 120);
+    std::map<std::string, int> in_partition;
+    for (absl::string_view p : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+      ++in_partition[std::string(p)];
+    }
+    std::string out = "partition: messages in the topic | member: metrics\n";
+    std::vector<std::map<std::string, double>> m = {ScrapeMetrics(ports[0]),
+                                                    ScrapeMetrics(ports[1])};
+    for (const auto& [p, n] : in_partition) {
+      absl::StrAppend(&out, p, ": ", n);
+      for (int i = 0; i < 2; ++i) {
+        const std::string labels = absl::StrCat("{partition=\"", p, "\",topic=\"audit\"}");
+        auto lag = m[i].find("kaudit_kafka_consumer_lag" + labels);
+        auto committed = m[i].find("kaudit_kafka_committed_offset" + labels);
+        if (lag == m[i].end() && committed == m[i].end()) continue;
+        absl::StrAppend(
+            &out, " | member ", i, ": lag ",
+            lag == m[i].end() ? std::string("-") : absl::StrCat(lag->second), " committed ",
+            committed == m[i].end() ? std::string("-") : absl::StrCat(committed->second));
+      }
+      absl::StrAppend(&out, "\n");
+    }
+    for (int i = 0; i < 2; ++i) {
+      absl::StrAppend(&out, "member ", i, ": paused ", m[i]["kaudit_kafka_paused"], ", queue ",
+                      m[i]["kaudit_pipeline_queue_batches"], ", messages ",
+                      m[i]["kaudit_kafka_messages_total"], ", stored ",
+                      m[i]["kaudit_kafka_offsets_stored_total"], "; log ", dir, "/consumer", i,
+                      ".err\n");
+      WriteFile(absl::StrCat(dir, "/consumer", i, ".err"), consumers[i]->err());
+    }
+    return out;
   };
   // Idempotent producer with acks=all: a produce retried across the outage is written once.
   BackgroundProcess kcat({"/usr/bin/kcat", "-P", "-b", kafka.bootstrap(), "-t", "audit", "-K", "\t",
@@ -324,19 +368,7 @@ TEST(KafkaTest, GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatchesReplay
   ASSERT_TRUE(PollUntil([&] { return consumed() >= in_topic; }, 120))
       << "consumed " << consumed() << " of " << in_topic << " (" << at_down << " at the outage)\n"
       << "kcat: " << kcat_err.substr(0, 2000) << "\n"
-      << [&] {
-           std::string lag;
-           for (int p : ports) {
-             for (const auto& [k, v] : ScrapeMetrics(p)) {
-               if (v > 0 && (k.rfind("kaudit_kafka_consumer_lag", 0) == 0 ||
-                             k.rfind("kaudit_kafka_paused", 0) == 0 ||
-                             k.rfind("kaudit_pipeline_queue_batches", 0) == 0)) {
-                 absl::StrAppend(&lag, k, "=", v, " ");
-               }
-             }
-           }
-           return lag;
-         }();
+      << Diagnose();
   // Every message settled and acknowledged before stopping...
   ASSERT_TRUE(PollUntil(
       [&] {
@@ -351,7 +383,8 @@ TEST(KafkaTest, GroupOfTwoConsumesEverythingThroughABrokerOutageAndMatchesReplay
   // number of messages in the topic once every partition is committed to its end.
   ASSERT_TRUE(
       PollUntil([&] { return SumMetric(ports, "kaudit_kafka_committed_offset") >= in_topic; }, 60))
-      << "committed offsets add up to " << SumMetric(ports, "kaudit_kafka_committed_offset");
+      << "committed offsets add up to " << SumMetric(ports, "kaudit_kafka_committed_offset") << "\n"
+      << Diagnose();
   const double rebalances_during =
       SumMetric(ports, "kaudit_kafka_rebalances_total") - rebalances_before;
   double errors = 0;
