@@ -1,11 +1,15 @@
 // kaudit serve: the kube-apiserver audit webhook backend.
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "src/app/app_common.h"
 #include "src/app/live_runner.h"
 #include "src/common/clock.h"
+#include "src/common/rate_limited_log.h"
 #include "src/common/time_util.h"
+#include "src/kafka/event_forwarder.h"
 #include "src/server/webhook_server.h"
 
 namespace kaudit {
@@ -22,7 +26,37 @@ struct ServeFlags {
   std::string spool_dir;
   std::string spool_fsync = "interval";
   std::string spool_max_file_bytes = "128MiB";
+  std::vector<std::string> brokers;
+  std::string forward_to;
+  bool no_detect = false;
 };
+
+// --forward-to (kafka.forward_to): the producer of the edge layout, keyed by user like
+// `kaudit consume --repartition-to`. Each event's delivery is awaited before the answer, so
+// message.timeout.ms follows --ack-timeout.
+absl::Status AddForwarder(const ServeFlags& f, const Config& config, Context ctx,
+                          WebhookOptions& o) {
+  const std::string topic = f.forward_to.empty() ? config.kafka.forward_to : f.forward_to;
+  o.detect = !f.no_detect && !config.kafka.forward_only;
+  if (topic.empty()) return absl::OkStatus();
+  EventForwarderOptions fo;
+  fo.name = "forward";
+  fo.brokers = f.brokers.empty() ? config.kafka.brokers : f.brokers;
+  if (fo.brokers.empty()) {
+    return absl::InvalidArgumentError("--forward-to: needs --brokers (or kafka.brokers)");
+  }
+  fo.topic = topic;
+  fo.properties = config.kafka.properties;
+  fo.timeout = o.ack_timeout;
+  fo.reader.max_event_bytes = config.input.max_event_bytes;
+  auto fw = EventForwarder::Create(std::move(fo));
+  if (!fw.ok()) return fw.status();
+  o.forwarder = std::move(*fw);
+  ctx.logger->Info(
+      "serve", absl::StrCat("forwarding accepted events to Kafka topic ", topic, ", keyed by user",
+                            o.detect ? "" : " (no detectors run here)"));
+  return absl::OkStatus();
+}
 
 absl::StatusOr<WebhookOptions> Resolve(const ServeFlags& f) {
   WebhookOptions o = f.web;
@@ -73,12 +107,15 @@ int RunServe(const ServeFlags& f) {
                                absl::StrCat("--queue-bytes: ", qb.status().message())));
   }
   queue.queue_max_bytes = *qb;
-  return RunLive("serve", f.common, queue,
-                 [&](const Config&, Context ctx) -> absl::StatusOr<std::unique_ptr<LiveSource>> {
-                   auto src = WebhookSource::Create(*web, ctx);
-                   if (!src.ok()) return src.status();
-                   return std::unique_ptr<LiveSource>(std::move(*src));
-                 });
+  return RunLive(
+      "serve", f.common, queue,
+      [&](const Config& config, Context ctx) -> absl::StatusOr<std::unique_ptr<LiveSource>> {
+        WebhookOptions o = *web;
+        if (absl::Status s = AddForwarder(f, config, ctx, o); !s.ok()) return s;
+        auto src = WebhookSource::Create(std::move(o), ctx);
+        if (!src.ok()) return src.status();
+        return std::unique_ptr<LiveSource>(std::move(*src));
+      });
 }
 
 }  // namespace
@@ -144,6 +181,15 @@ Command AddServeCommand(CLI::App& app) {
       ->add_option("--spool-max-file-bytes", f->spool_max_file_bytes,
                    "Start a new spool file above this size")
       ->capture_default_str();
+  serve->add_option("--brokers", f->brokers, "Kafka bootstrap brokers host:port for --forward-to")
+      ->delimiter(',');
+  serve->add_option("--forward-to", f->forward_to,
+                    "Also produce every accepted event, one per message keyed by user.username, "
+                    "to this Kafka topic (idempotent, acks=all); the answer waits for the "
+                    "brokers' acknowledgement, 503 when it does not come");
+  serve->add_flag("--no-detect", f->no_detect,
+                  "With --forward-to: run no detectors here, only forward (the edge of an "
+                  "edge/core layout; `kaudit consume` detects)");
   return Command{serve, [f] { return RunServe(*f); }};
 }
 

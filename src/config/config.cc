@@ -290,7 +290,12 @@ absl::Status ReadKafka(const YAML::Node& n, const std::string& path, KafkaConfig
       {"group_id", StringField(&kc.group_id)},
       {"properties", StringMapField(&kc.properties)},
       {"revoke_timeout", DurationField(&kc.revoke_timeout)},
+      {"forward_to", StringField(&kc.forward_to)},
+      {"forward_only", BoolField(&kc.forward_only)},
   }));
+  if (kc.forward_only && kc.forward_to.empty()) {
+    return MapReader::Error(path + ".forward_only", "needs kafka.forward_to");
+  }
   for (size_t i = 0; i < kc.brokers.size(); ++i) {
     if (!ValidHostPort(kc.brokers[i])) {
       return MapReader::Error(absl::StrCat(path, ".brokers[", i, "]"),

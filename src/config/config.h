@@ -91,13 +91,16 @@ struct LogConfig {
   LogLevel level = LogLevel::kInfo;     // log.level: debug | info | warning | error
 };
 
-// kafka: the consumer of `kaudit consume` (flags --brokers --topic --group override it).
+// kafka: the consumer of `kaudit consume` (flags --brokers --topic --group override it), and
+// the producer of `kaudit serve` forwarding (flags --brokers --forward-to --no-detect).
 struct KafkaConfig {
   std::vector<std::string> brokers;                   // kafka.brokers: host:port list
   std::vector<std::string> topics;                    // kafka.topics
   std::string group_id = "kaudit";                    // kafka.group_id
   std::map<std::string, std::string> properties;      // kafka.properties: passed to librdkafka
   absl::Duration revoke_timeout = absl::Seconds(60);  // kafka.revoke_timeout
+  std::string forward_to;     // kafka.forward_to: serve produces accepted events to this topic
+  bool forward_only = false;  // kafka.forward_only: ... and runs no detectors (the edge)
 };
 
 struct Config {
@@ -106,7 +109,7 @@ struct Config {
   EngineConfig engine;
   OutputConfig output;
   std::vector<SinkConfig> sinks;  // more destinations besides `output`
-  KafkaConfig kafka;              // kafka: (kaudit consume)
+  KafkaConfig kafka;              // kafka: (kaudit consume, kaudit serve --forward-to)
   LogConfig log;                  // log:
   // detectors.<id>.<key>: per-detector tunables, validated when detectors are built.
   std::map<std::string, DetectorParams, std::less<>> detectors;

@@ -179,4 +179,23 @@ ForwarderStats EventForwarder::stats() const {
   return {bodies_.load(), events_.load(), invalid_.load(), p.produced, p.failed};
 }
 
+void EventForwarder::AppendMetrics(std::vector<SourceMetric>& out) const {
+  const ForwarderStats f = stats();
+  out.push_back({"kaudit_kafka_forwarded_events_total",
+                 "Events produced to the forward (or repartition) topic and acknowledged",
+                 false,
+                 {},
+                 static_cast<double>(f.produced)});
+  out.push_back({"kaudit_kafka_forward_failures_total",
+                 "Events whose produce failed (produced again, or their request refused)",
+                 false,
+                 {},
+                 static_cast<double>(f.failed)});
+  out.push_back({"kaudit_kafka_forward_invalid_total",
+                 "Documents that were not valid audit events (not forwarded)",
+                 false,
+                 {},
+                 static_cast<double>(f.invalid)});
+}
+
 }  // namespace kaudit

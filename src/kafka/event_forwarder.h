@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "src/parse/event_reader.h"
+#include "src/pipeline/summary.h"
 
 namespace kaudit {
 
@@ -64,6 +65,8 @@ class EventForwarder {
   static std::shared_ptr<DeliveryGroup> NewGroup();
 
   ForwarderStats stats() const;
+  // kaudit_kafka_forwarded_events_total, ..._forward_failures_total, ..._forward_invalid_total.
+  void AppendMetrics(std::vector<SourceMetric>& out) const;
 
  private:
   EventForwarder(EventForwarderOptions options, std::unique_ptr<KafkaProducer> producer);

@@ -1,5 +1,6 @@
 #include "src/kafka/kafka_source.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -69,6 +70,7 @@ class KafkaSource final : public LiveSource {
     rd_kafka_conf_set_opaque(*conf, this);
     rd_kafka_conf_set_rebalance_cb(*conf, &KafkaSource::RebalanceCb);
     rd_kafka_conf_set_error_cb(*conf, &KafkaSource::ErrorCb);
+    rd_kafka_conf_set_offset_commit_cb(*conf, &KafkaSource::CommitCb);
     char err[512];
     rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, err, sizeof(err));
     if (rk_ == nullptr) {
@@ -166,6 +168,14 @@ class KafkaSource final : public LiveSource {
                      {{"topic", tp.first}, {"partition", absl::StrCat(tp.second)}},
                      static_cast<double>(lag)});
     }
+    for (const auto& [tp, offset] : committed_) {
+      out.push_back({"kaudit_kafka_committed_offset",
+                     "Offset this member last committed for a partition it holds (where the "
+                     "partition's next owner would start)",
+                     true,
+                     {{"topic", tp.first}, {"partition", absl::StrCat(tp.second)}},
+                     static_cast<double>(offset)});
+    }
     for (const auto& [kind, n] : errors_) {
       out.push_back({"kaudit_kafka_errors_total",
                      "Kafka client errors by kind",
@@ -173,24 +183,7 @@ class KafkaSource final : public LiveSource {
                      {{"kind", kind}},
                      static_cast<double>(n)});
     }
-    if (opts_.forwarder) {
-      ForwarderStats f = opts_.forwarder->stats();
-      out.push_back({"kaudit_kafka_forwarded_events_total",
-                     "Events produced to the repartition topic and acknowledged",
-                     false,
-                     {},
-                     static_cast<double>(f.produced)});
-      out.push_back({"kaudit_kafka_forward_failures_total",
-                     "Events whose produce failed (their message is produced again)",
-                     false,
-                     {},
-                     static_cast<double>(f.failed)});
-      out.push_back({"kaudit_kafka_forward_invalid_total",
-                     "Documents that were not valid audit events (not forwarded)",
-                     false,
-                     {},
-                     static_cast<double>(f.invalid)});
-    }
+    if (opts_.forwarder) opts_.forwarder->AppendMetrics(out);
   }
 
  private:
@@ -406,6 +399,11 @@ class KafkaSource final : public LiveSource {
       for (int i = 0; i < parts->cnt; ++i) {
         assignment_.emplace_back(parts->elems[i].topic, parts->elems[i].partition);
       }
+      // What this member committed for partitions it holds again stays true (an eager
+      // rebalance revokes everything first); the others' commits are no longer ours to show.
+      std::erase_if(committed_, [&](const auto& kv) {
+        return std::find(assignment_.begin(), assignment_.end(), kv.first) == assignment_.end();
+      });
       ctx_.logger->Info("kafka", absl::StrCat("kafka: assigned ", parts->cnt,
                                               " partition(s): ", absl::StrJoin(names, " ")));
       return;
@@ -429,6 +427,19 @@ class KafkaSource final : public LiveSource {
     ctx_.logger->Info("kafka",
                       absl::StrCat("kafka: revoked ", parts->cnt,
                                    " partition(s) after committing: ", absl::StrJoin(names, " ")));
+  }
+
+  // Results of the background (auto) commits and of Commit(), served by the poll thread.
+  static void CommitCb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                       rd_kafka_topic_partition_list_t* offsets, void* opaque) {
+    if (offsets == nullptr) return;
+    auto* self = static_cast<KafkaSource*>(opaque);
+    std::lock_guard<std::mutex> l(self->mu_);
+    for (int i = 0; i < offsets->cnt; ++i) {
+      const auto& el = offsets->elems[i];
+      if (el.err != RD_KAFKA_RESP_ERR_NO_ERROR || el.offset < 0) continue;
+      self->committed_[{el.topic, el.partition}] = el.offset;
+    }
   }
 
   static void ErrorCb(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -508,6 +519,9 @@ class KafkaSource final : public LiveSource {
   std::vector<TopicPartition> assignment_;
   std::set<TopicPartition> eof_;
   std::map<TopicPartition, int64_t> lag_;
+  // This member's last successful commit per partition it holds (or held until the next
+  // assignment).
+  std::map<TopicPartition, int64_t> committed_;
   std::map<std::string, uint64_t> errors_;
   LogLimiter error_log_{20};
 };

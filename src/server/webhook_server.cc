@@ -30,12 +30,13 @@ enum Reject {
   kSpoolError,
   kReadError,
   kMethod,
+  kForwardError,
   kSlowClient,  // counted by the SlowClientGuard: the connection was shut, nothing answered
   kNumRejects
 };
 constexpr std::array<const char*, kNumRejects> kRejectNames = {
-    "auth",        "too_large",  "bad_json", "queue_full", "timeout",
-    "spool_error", "read_error", "method",   "slow_client"};
+    "auth",        "too_large",  "bad_json", "queue_full",    "timeout",
+    "spool_error", "read_error", "method",   "forward_error", "slow_client"};
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   // The length is not secret (tokens have a fixed format); the bytes are.
@@ -221,6 +222,7 @@ class WebhookSource::Impl {
                      static_cast<double>(r == kSlowClient ? (guard_ ? guard_->closed() : 0)
                                                           : rejected_[r].load())});
     }
+    if (opts_.forwarder) opts_.forwarder->AppendMetrics(out);
     if (spool_) {
       out.push_back({"kaudit_spool_bytes_total",
                      "Bytes appended to the spool",
@@ -298,11 +300,17 @@ class WebhookSource::Impl {
       Refuse(res, 400, kBadJson, "empty body: expected an audit Event, EventList or array\n");
       return;
     }
+    const std::string name = absl::StrCat("webhook ", req.remote_addr);
+    if (!opts_.detect) {
+      ForwardOnly(name, body, res);
+      return;
+    }
     std::string copy;
     if (spool_) copy = body;
+    std::string to_forward;
+    if (opts_.forwarder) to_forward = body;
     auto pending = std::make_shared<Pending>();
-    Batch batch{std::move(body), absl::StrCat("webhook ", req.remote_addr),
-                [pending](const BatchResult& r) {
+    Batch batch{std::move(body), name, [pending](const BatchResult& r) {
                   std::lock_guard<std::mutex> l(pending->mu);
                   pending->result = r;
                   pending->done = true;
@@ -312,6 +320,13 @@ class WebhookSource::Impl {
       Refuse(res, 429, kQueueFull, "engine queue full, retry later\n");
       res.set_header("Retry-After", absl::StrCat(opts_.retry_after_seconds));
       return;
+    }
+    // Produced while the engine works on the batch; acknowledged before the answer.
+    std::shared_ptr<DeliveryGroup> group;
+    absl::StatusOr<ForwardResult> forwarded;
+    if (opts_.forwarder) {
+      group = EventForwarder::NewGroup();
+      forwarded = opts_.forwarder->Produce(to_forward, name, group);
     }
     BatchResult r;
     {
@@ -331,6 +346,7 @@ class WebhookSource::Impl {
       Refuse(res, 400, kBadJson, absl::StrCat(why, "\n"));
       return;
     }
+    if (opts_.forwarder && !ForwardAcknowledged(forwarded, *group, res)) return;
     if (spool_) {
       if (absl::Status s = SpoolBatch(copy, r.alert_ticket); !s.ok()) {
         spool_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -347,6 +363,38 @@ class WebhookSource::Impl {
     res.status = 200;
     res.set_content(absl::StrCat("{\"events\":", r.events, ",\"invalid\":", r.invalid, "}\n"),
                     "application/json");
+  }
+
+  // The edge (--no-detect): the body's events go to Kafka only; 200 once all were acknowledged.
+  void ForwardOnly(const std::string& name, const std::string& body, httplib::Response& res) {
+    auto group = EventForwarder::NewGroup();
+    absl::StatusOr<ForwardResult> forwarded = opts_.forwarder->Produce(body, name, group);
+    if (forwarded.ok() && forwarded->events == 0) {
+      std::string why = forwarded->first_invalid.empty() ? std::string("no audit event in the body")
+                                                         : forwarded->first_invalid;
+      Refuse(res, 400, kBadJson, absl::StrCat(why, "\n"));
+      return;
+    }
+    if (!ForwardAcknowledged(forwarded, *group, res)) return;
+    events_.fetch_add(forwarded->events, std::memory_order_relaxed);
+    res.status = 200;
+    res.set_content(
+        absl::StrCat("{\"events\":", forwarded->events, ",\"invalid\":", forwarded->invalid, "}\n"),
+        "application/json");
+  }
+
+  // Waits for the delivery reports of a forwarded body; false (and a 503 answered) when some
+  // event was not acknowledged: kube-apiserver sends the batch again, and the consumers drop
+  // the copies already written by (auditID, stage).
+  bool ForwardAcknowledged(const absl::StatusOr<ForwardResult>& forwarded, DeliveryGroup& group,
+                           httplib::Response& res) {
+    absl::Status s = opts_.forwarder->Wait(group);
+    if (!forwarded.ok()) s = forwarded.status();
+    if (s.ok()) return true;
+    LogRateLimited(absl::StrCat("serve: forward: ", s.message()));
+    Refuse(res, 503, kForwardError, "events not acknowledged by Kafka in time, retry later\n");
+    res.set_header("Retry-After", absl::StrCat(opts_.retry_after_seconds));
+    return false;
   }
 
   void LogRateLimited(std::string_view message) {
@@ -476,6 +524,15 @@ absl::StatusOr<std::unique_ptr<WebhookSource>> WebhookSource::Create(WebhookOpti
       return absl::InvalidArgumentError(
           "serve: authenticate clients with --client-ca and/or --token-file");
     }
+  }
+  if (!options.detect && !options.forwarder) {
+    return absl::InvalidArgumentError(
+        "serve: --no-detect needs --forward-to (events would go nowhere)");
+  }
+  if (!options.detect && options.spool) {
+    return absl::InvalidArgumentError(
+        "serve: --spool-dir does nothing with --no-detect: the answer already waits for Kafka's "
+        "acknowledgement");
   }
   if (options.path.empty() || options.path[0] != '/') {
     return absl::InvalidArgumentError(

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "src/common/context.h"
+#include "src/kafka/event_forwarder.h"
 #include "src/pipeline/live.h"
 #include "src/server/spool.h"
 
@@ -26,6 +27,12 @@ struct WebhookOptions {
   int threads = 8;                                  // connections served at once
   int retry_after_seconds = 1;                      // in 429 answers
   std::optional<SpoolOptions> spool;
+  // `--forward-to`: every accepted body's events are also produced to a Kafka topic, one
+  // message each keyed by user.username, and the answer waits for the brokers' acknowledgement
+  // (acks=all); a failed or late produce answers 503. Without `detect` (`--no-detect`, the
+  // edge) no detector runs here: the 200 means "in Kafka".
+  std::shared_ptr<EventForwarder> forwarder;
+  bool detect = true;
 };
 
 // `kaudit serve`'s input: the kube-apiserver audit webhook backend. An HTTPS server whose
@@ -33,7 +40,8 @@ struct WebhookOptions {
 // only once the pipeline processed it: 200 when it held audit events (after spooling them and,
 // without a spool, after the sinks settled their alerts), 400 when it held none, 429 with
 // Retry-After when the engine queue is full, 413 above the body limit, 401/403 for a bad
-// client, 503 when the engine, the sinks or the spool could not keep the promise in time.
+// client, 503 when the engine, the sinks, the spool or the Kafka forward could not keep the
+// promise in time.
 class WebhookSource final : public LiveSource {
  public:
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<WebhookSource>> Create(WebhookOptions options,

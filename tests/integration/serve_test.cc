@@ -28,174 +28,30 @@
 #include "absl/strings/str_split.h"
 #include "tests/support/process.h"
 #include "tests/support/test_util.h"
+#include "tests/support/webhook_client.h"
 
 namespace kaudit {
 namespace {
 
 using testing::BackgroundProcess;
+using testing::Certs;
+using testing::CurlResult;
+using testing::GetCerts;
 using ::testing::HasSubstr;
+using testing::kCurl;
+constexpr char kOpenssl[] = "/usr/bin/openssl";
+using testing::Post;
 using testing::ReadFile;
 using testing::RunKaudit;
 using testing::RunProcess;
+using testing::ScrapeMetrics;
+using testing::Server;
 using testing::SourcePath;
 using testing::StartKaudit;
+using testing::StartServe;
 using testing::TempDir;
 using testing::WaitForMetricsPort;
 using testing::WriteFile;
-
-constexpr char kOpenssl[] = "/usr/bin/openssl";
-constexpr char kCurl[] = "/usr/bin/curl";
-
-void Openssl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {kOpenssl};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = RunProcess(argv, "", 60);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-}
-
-// A CA, a server certificate for 127.0.0.1 and a client certificate signed by it, and a
-// client certificate from another CA.
-struct Certs {
-  std::string dir;
-  std::string ca, server_crt, server_key, client_crt, client_key, other_crt, other_key;
-};
-
-void MakeCa(const std::string& dir, const std::string& name) {
-  Openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-           "-keyout", dir + "/" + name + ".key", "-out", dir + "/" + name + ".crt", "-days", "2",
-           "-subj", "/CN=" + name});
-}
-
-void MakeLeaf(const std::string& dir, const std::string& ca, const std::string& name,
-              const std::string& ext) {
-  Openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-           dir + "/" + name + ".key", "-out", dir + "/" + name + ".csr", "-subj", "/CN=" + name});
-  WriteFile(dir + "/" + name + ".ext", ext);
-  Openssl({"x509", "-req", "-in", dir + "/" + name + ".csr", "-CA", dir + "/" + ca + ".crt",
-           "-CAkey", dir + "/" + ca + ".key", "-CAcreateserial", "-out", dir + "/" + name + ".crt",
-           "-days", "2", "-extfile", dir + "/" + name + ".ext"});
-}
-
-const Certs& GetCerts() {
-  static const Certs* certs = [] {
-    auto* c = new Certs;
-    c->dir = TempDir();
-    MakeCa(c->dir, "ca");
-    MakeCa(c->dir, "otherca");
-    MakeLeaf(c->dir, "ca", "server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-    MakeLeaf(c->dir, "ca", "apiserver", "extendedKeyUsage=clientAuth\n");
-    MakeLeaf(c->dir, "otherca", "intruder", "extendedKeyUsage=clientAuth\n");
-    c->ca = c->dir + "/ca.crt";
-    c->server_crt = c->dir + "/server.crt";
-    c->server_key = c->dir + "/server.key";
-    c->client_crt = c->dir + "/apiserver.crt";
-    c->client_key = c->dir + "/apiserver.key";
-    c->other_crt = c->dir + "/intruder.crt";
-    c->other_key = c->dir + "/intruder.key";
-    return c;
-  }();
-  return *certs;
-}
-
-// Waits for "listening on https://127.0.0.1:PORT/audit" and returns the base URL.
-std::string WaitForListen(BackgroundProcess& p) {
-  for (int i = 0; i < 1500; ++i) {
-    std::string e = p.err();
-    size_t at = e.find("listening on ");
-    if (at != std::string::npos) {
-      size_t end = e.find('\n', at);
-      if (end != std::string::npos) return e.substr(at + 13, end - at - 13);
-    }
-    if (!p.running()) break;
-    usleep(20 * 1000);
-  }
-  ADD_FAILURE() << "no 'listening on' line: " << p.err();
-  return "";
-}
-
-struct Server {
-  std::unique_ptr<BackgroundProcess> proc;
-  std::string url;  // https://127.0.0.1:PORT/audit
-  int metrics_port = 0;
-};
-
-// `wrapper`, if given, is a command line that runs the kaudit command line appended to it.
-Server StartServe(std::vector<std::string> extra, bool tls = true,
-                  std::vector<std::string> wrapper = {}) {
-  const Certs& c = GetCerts();
-  std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--metrics-addr",
-                                   "127.0.0.1:0"};
-  if (tls) {
-    args.insert(args.end(),
-                {"--tls-cert", c.server_crt, "--tls-key", c.server_key, "--client-ca", c.ca});
-  }
-  args.insert(args.end(), extra.begin(), extra.end());
-  Server s;
-  if (wrapper.empty()) {
-    s.proc = StartKaudit(args);
-  } else {
-    wrapper.push_back(KAUDIT_BINARY);
-    wrapper.insert(wrapper.end(), args.begin(), args.end());
-    s.proc = std::make_unique<BackgroundProcess>(wrapper);
-  }
-  s.metrics_port = WaitForMetricsPort(*s.proc);
-  s.url = WaitForListen(*s.proc);
-  return s;
-}
-
-struct CurlResult {
-  int exit_code = -1;
-  int http = 0;
-  std::string body;
-  std::string headers;
-};
-
-// One POST with the client certificate (unless told otherwise).
-CurlResult Post(const std::string& url, const std::string& body_file,
-                std::vector<std::string> extra = {}, bool client_cert = true) {
-  const Certs& c = GetCerts();
-  std::string dir = TempDir();
-  std::vector<std::string> argv = {kCurl,
-                                   "-sS",
-                                   "--max-time",
-                                   "30",
-                                   "--cacert",
-                                   c.ca,
-                                   "-o",
-                                   dir + "/body",
-                                   "-D",
-                                   dir + "/hdr",
-                                   "-w",
-                                   "%{http_code}",
-                                   "-H",
-                                   "Content-Type: application/json",
-                                   "--data-binary",
-                                   "@" + body_file};
-  if (client_cert) argv.insert(argv.end(), {"--cert", c.client_crt, "--key", c.client_key});
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  argv.push_back(url);
-  auto r = RunProcess(argv, "", 60);
-  CurlResult out;
-  out.exit_code = r.exit_code;
-  absl::SimpleAtoi(r.out, &out.http);
-  if (std::filesystem::exists(dir + "/body")) out.body = ReadFile(dir + "/body");
-  if (std::filesystem::exists(dir + "/hdr")) out.headers = ReadFile(dir + "/hdr");
-  return out;
-}
-
-std::map<std::string, double> Metrics(int port) {
-  auto r = RunProcess(
-      {kCurl, "-s", "--max-time", "10", absl::StrCat("http://127.0.0.1:", port, "/metrics")});
-  std::map<std::string, double> out;
-  for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
-    if (line[0] == '#') continue;
-    size_t sp = line.rfind(' ');
-    double v = 0;
-    if (sp == absl::string_view::npos || !absl::SimpleAtod(line.substr(sp + 1), &v)) continue;
-    out[std::string(line.substr(0, sp))] = v;
-  }
-  return out;
-}
 
 // The event in a Falco corpus file with its auditID replaced.
 class EventTemplate {
@@ -254,7 +110,7 @@ std::map<std::string, int> ExecAlerts(const std::string& path) {
 double WaitForMetric(int port, const std::string& name, double want, int timeout_s = 30) {
   double v = -1;
   for (int i = 0; i < timeout_s * 20; ++i) {
-    v = Metrics(port)[name];
+    v = ScrapeMetrics(port)[name];
     if (v >= want) return v;
     usleep(50 * 1000);
   }
@@ -297,7 +153,7 @@ TEST(ServeTest, AuthenticatesClientsByCertificateAndToken) {
   EXPECT_EQ(Post(base + "/other", dir + "/batch.json", {"-H", good}).http, 404);
   EXPECT_EQ(Post(s.url, dir + "/batch.json", {"-H", good, "-X", "PUT"}).http, 405);
 
-  auto m = Metrics(s.metrics_port);
+  auto m = ScrapeMetrics(s.metrics_port);
   EXPECT_EQ(m["kaudit_webhook_rejected_total{reason=\"auth\"}"], 2);
   EXPECT_EQ(m["kaudit_webhook_requests_total{code=\"200\"}"], 1);
   EXPECT_EQ(m["kaudit_webhook_requests_total{code=\"403\"}"], 1);
@@ -368,7 +224,7 @@ TEST(ServeTest, ThousandBatchesFromConcurrentClientsCountedOnceAlertedOnce) {
   std::printf("[serve] %d batches, %.0f events in %.2f s over TLS: %.0f events/s\n", kBatches,
               kEvents, seconds, kEvents / seconds);
 
-  auto m = Metrics(s.metrics_port);
+  auto m = ScrapeMetrics(s.metrics_port);
   EXPECT_EQ(m["kaudit_source_events_total{source=\"serve\"}"], kEvents);
   EXPECT_EQ(m["kaudit_webhook_events_total"], kEvents);
   EXPECT_EQ(m["kaudit_webhook_requests_total{code=\"200\"}"], kBatches);
@@ -380,7 +236,7 @@ TEST(ServeTest, ThousandBatchesFromConcurrentClientsCountedOnceAlertedOnce) {
     EXPECT_EQ(Post(s.url, dir + "/again.json").http, 200);
   }
   EXPECT_EQ(WaitForMetric(s.metrics_port, "kaudit_events_duplicate_total", 1200), 1200);
-  EXPECT_EQ(Metrics(s.metrics_port)["kaudit_source_events_total{source=\"serve\"}"],
+  EXPECT_EQ(ScrapeMetrics(s.metrics_port)["kaudit_source_events_total{source=\"serve\"}"],
             kEvents + 1200);
 
   s.proc->Signal(SIGTERM);
@@ -494,13 +350,13 @@ TEST(ServeTest, OverloadAnswers429AndRetryingClientsLoseNothing) {
   // The engine cannot get past the full pipe, so the 429s must come; then let the sink go.
   for (int i = 0; i < 400 && saw429.load() == 0; ++i) usleep(50 * 1000);
   EXPECT_GT(saw429.load(), 0) << "no 429 while the engine was held";
-  auto held = Metrics(s.metrics_port);
+  auto held = ScrapeMetrics(s.metrics_port);
   EXPECT_GT(held["kaudit_webhook_rejected_total{reason=\"queue_full\"}"], 0);
   fifo.Drain();
   for (auto& c : clients) c.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(retry_after.load(), saw429.load());
-  auto m = Metrics(s.metrics_port);
+  auto m = ScrapeMetrics(s.metrics_port);
   EXPECT_EQ(m["kaudit_source_events_total{source=\"serve\"}"], kClients * kPerClient * kEvents);
   EXPECT_EQ(m["kaudit_webhook_requests_total{code=\"429\"}"], saw429.load());
   EXPECT_EQ(m["kaudit_webhook_rejected_total{reason=\"queue_full\"}"], saw429.load());
@@ -564,7 +420,7 @@ TEST(ServeTest, BodyLimitsBadJsonGzipAndFormats) {
   EXPECT_EQ(mixed.http, 200) << mixed.body;
   EXPECT_THAT(mixed.body, HasSubstr("\"invalid\":1"));
 
-  auto m = Metrics(s.metrics_port);
+  auto m = ScrapeMetrics(s.metrics_port);
   EXPECT_EQ(m["kaudit_webhook_rejected_total{reason=\"too_large\"}"], 2);
   EXPECT_EQ(m["kaudit_webhook_rejected_total{reason=\"bad_json\"}"], 2);
   EXPECT_EQ(m["kaudit_webhook_requests_total{code=\"413\"}"], 2);
@@ -616,14 +472,14 @@ TEST(ServeTest, SpoolIsReplayableAndARestartResubmitsAfterTheCheckpoint) {
   Server again =
       StartServe({"--format", "json", "-o", dir + "/alerts2.json", "--spool-dir", spool});
   ASSERT_FALSE(again.url.empty());
-  EXPECT_EQ(Metrics(again.metrics_port)["kaudit_spool_recovered_batches_total"], 0);
+  EXPECT_EQ(ScrapeMetrics(again.metrics_port)["kaudit_spool_recovered_batches_total"], 0);
   again.proc->Signal(SIGTERM);
   ASSERT_EQ(again.proc->Wait(60), 0);
   std::filesystem::remove(spool + "/.checkpoint");
   Server third =
       StartServe({"--format", "json", "-o", dir + "/alerts3.json", "--spool-dir", spool});
   ASSERT_FALSE(third.url.empty());
-  EXPECT_EQ(Metrics(third.metrics_port)["kaudit_spool_recovered_batches_total"], kBatches);
+  EXPECT_EQ(ScrapeMetrics(third.metrics_port)["kaudit_spool_recovered_batches_total"], kBatches);
   third.proc->Signal(SIGTERM);
   ASSERT_EQ(third.proc->Wait(60), 0);
   EXPECT_EQ(ExecAlerts(dir + "/alerts3.json"), ExecAlerts(dir + "/alerts.json"));
@@ -656,7 +512,7 @@ TEST(ServeTest, SpoolKill9LosesNothingAcknowledged) {
   Server again =
       StartServe({"--format", "json", "-o", dir + "/alerts2.json", "--spool-dir", spool});
   ASSERT_FALSE(again.url.empty());
-  EXPECT_GT(Metrics(again.metrics_port)["kaudit_spool_recovered_batches_total"], 0);
+  EXPECT_GT(ScrapeMetrics(again.metrics_port)["kaudit_spool_recovered_batches_total"], 0);
   again.proc->Signal(SIGTERM);
   ASSERT_EQ(again.proc->Wait(60), 0) << again.proc->err();
   // What the first process delivered before it died (at most the 4 KiB in the pipe), and the
@@ -735,7 +591,8 @@ TEST(ServeTest, SlowlorisClientsAreCutOffAndRealClientsServed) {
     EXPECT_LT(t, 15);   // and not much after (two workers, four slow clients)
   }
   EXPECT_NE(headers.Wait(20), -2) << "the header-trickling client was not cut off";
-  EXPECT_GE(Metrics(s.metrics_port)["kaudit_webhook_rejected_total{reason=\"slow_client\"}"], 4);
+  EXPECT_GE(ScrapeMetrics(s.metrics_port)["kaudit_webhook_rejected_total{reason=\"slow_client\"}"],
+            4);
   s.proc->Signal(SIGTERM);
   ASSERT_EQ(s.proc->Wait(60), 0) << s.proc->err();
   std::printf(
@@ -782,7 +639,7 @@ TEST(ServeTest, SpoolOnAFullDiskAnswers503AndLosesNothingAcknowledged) {
   ASSERT_EQ(refused.http, 503) << "the 1 MiB disk never filled";
   EXPECT_THAT(refused.body, HasSubstr("cannot spool"));
   EXPECT_GT(b, 0);
-  EXPECT_EQ(Metrics(s.metrics_port)["kaudit_spool_errors_total"], 1);
+  EXPECT_EQ(ScrapeMetrics(s.metrics_port)["kaudit_spool_errors_total"], 1);
   EXPECT_THAT(s.proc->err(), HasSubstr("No space left on device"));
 
   // Space comes back: the retried batch is spooled and acknowledged.

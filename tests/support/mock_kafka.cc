@@ -7,6 +7,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -15,6 +16,12 @@ int main(int argc, char** argv) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
+  // KAUDIT_MOCK_KAFKA_DEBUG=mock logs the mock brokers' and group coordinator's decisions on
+  // stderr (group joins, syncs, rebalances), to diagnose consumer group tests.
+  if (const char* debug = std::getenv("KAUDIT_MOCK_KAFKA_DEBUG"); debug != nullptr && *debug) {
+    rd_kafka_conf_set(conf, "debug", debug, err, sizeof(err));
+    rd_kafka_conf_set(conf, "log_level", "7", err, sizeof(err));
+  }
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
   if (rk == nullptr) {
     std::fprintf(stderr, "mock_kafka: %s\n", err);

@@ -42,6 +42,25 @@ TEST(KafkaConfigTest, DefaultsAndStrictness) {
   EXPECT_EQ(Err("kafka: {group_id: \"\"}\n"), "test.yaml: kafka.group_id: must not be empty");
 }
 
+TEST(KafkaConfigTest, ServeForwarding) {
+  auto c = LoadConfigString(R"(
+kafka:
+  brokers: [k:9092]
+  forward_to: k8s-audit
+  forward_only: true
+)",
+                            "test.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kafka.forward_to, "k8s-audit");
+  EXPECT_TRUE(c->kafka.forward_only);
+  auto d = LoadConfigString("cluster_name: x\n", "test.yaml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->kafka.forward_to, "");
+  EXPECT_FALSE(d->kafka.forward_only);
+  EXPECT_EQ(Err("kafka: {forward_only: true}\n"),
+            "test.yaml: kafka.forward_only: needs kafka.forward_to");
+}
+
 TEST(KafkaConfigTest, KafkaSinkNeedsBrokersAndTopic) {
   auto c = LoadConfigString(R"(
 sinks:
