@@ -56,6 +56,11 @@ std::string ActorLabel(const AuditEvent& e) {
   return absl::StrCat(user, " (as ", ToAbsl(e.impersonated_user), ")");
 }
 
+bool ExecAllowed(const AuditEvent& e) {
+  return e.response_code == 101 || (e.response_code == 0 && e.decision == "allow") ||
+         (e.response_code >= 200 && e.response_code < 300);
+}
+
 std::string_view PastTense(Verb v) {
   switch (v) {
     case Verb::kCreate:
@@ -78,6 +83,8 @@ std::string_view PastTense(Verb v) {
       return "requested";
   }
 }
+
+bool IsLoopbackIp(std::string_view ip) { return ip == "::1" || StartsWith(ip, "127."); }
 
 bool IsHealthOrVersionPath(std::string_view uri) {
   std::string_view path = uri.substr(0, uri.find('?'));

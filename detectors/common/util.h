@@ -23,6 +23,14 @@ std::string ActorLabel(const AuditEvent& e);
 // "created", "updated", "patched", "deleted", ... for messages.
 std::string_view PastTense(Verb v);
 
+// An exec/attach/portforward stream that was opened: 101 Switching Protocols, a 2xx, or (no
+// response code, e.g. at ResponseStarted of some policies) an allow decision.
+bool ExecAllowed(const AuditEvent& e);
+
+// 127.0.0.0/8 or ::1: the API server's own loopback clients (and kubectl on a control-plane
+// node).
+bool IsLoopbackIp(std::string_view ip);
+
 // Health and discovery endpoints that anonymous callers are expected to reach.
 bool IsHealthOrVersionPath(std::string_view request_uri);
 
