@@ -48,9 +48,7 @@ class DisallowedUser final : public Detector {
     if (allowed_ && allowed_->Matches(user)) return;
     if (!repeat_.Pass(user, e.stage_timestamp)) return;
     Alert a = MakeAlert(info_, e);
-    std::string target = e.has_object_ref
-                             ? absl::StrCat(ToAbsl(e.object.resource), " ", ObjectLabel(e))
-                             : std::string(e.request_uri);
+    std::string target = TargetLabel(e);
     a.message = absl::StrCat("user ", ToAbsl(user), ", not on the allowed users list, ",
                              ToAbsl(e.verb_text), " ", target, " (", e.response_code,
                              "): an unknown identity is using the API");

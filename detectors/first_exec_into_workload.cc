@@ -20,11 +20,14 @@
 namespace kaudit {
 namespace {
 
+// Digits only (a StatefulSet ordinal), or the alphabet Kubernetes uses for generated name
+// suffixes and template hashes (no vowels, no 0, 1, 3: "shell" is a name, "x2x4z" is not).
 bool AllOf(std::string_view s, bool digits_only) {
   if (s.empty()) return false;
+  constexpr std::string_view kSafe = "bcdfghjklmnpqrstvwxz2456789";
   for (char c : s) {
     const bool digit = c >= '0' && c <= '9';
-    if (digits_only ? !digit : !(digit || (c >= 'a' && c <= 'z'))) return false;
+    if (digits_only ? !digit : kSafe.find(c) == std::string_view::npos) return false;
   }
   return true;
 }

@@ -1,7 +1,9 @@
 // Forbidden request (catalog C10, C09): a create the authorizer refused (decision forbid, or
 // 403 at ResponseComplete): someone trying to run, bind or mint something they may not, an
-// escalation attempt or a stolen token probing its limits. Medium. With `all_denials: true`,
-// also every other 401/403 (catalog C09) at low: noisy, meant as a hunting stream.
+// escalation attempt or a stolen token probing its limits. Medium. Any other refusal of a
+// service account (catalog C15: pods' tokens rarely hit RBAC walls unless misused) is low
+// (`service_account_denials`, on by default). With `all_denials: true`, also every other
+// 401/403 (catalog C09) at low: noisy, meant as a hunting stream.
 #include <memory>
 #include <string>
 
@@ -17,7 +19,7 @@ namespace {
 
 class ForbiddenRequest final : public Detector {
  public:
-  explicit ForbiddenRequest(bool all) : all_(all) {
+  ForbiddenRequest(bool all, bool service_accounts) : all_(all), sa_(service_accounts) {
     info_.id = "forbidden_request";
     info_.title = "Forbidden request";
     info_.description =
@@ -25,8 +27,8 @@ class ForbiddenRequest final : public Detector {
         "(an escalation attempt or a stolen token probing its limits).";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1613", "T1078"};
-    info_.catalog_ids = {"C10", "C09"};
-    if (!all_) info_.interest.verbs = Interest::Verbs({Verb::kCreate});
+    info_.catalog_ids = {"C10", "C15", "C09"};
+    if (!all_ && !sa_) info_.interest.verbs = Interest::Verbs({Verb::kCreate});
     info_.interest.stages = Interest::OutcomeStages();
     info_.default_allow_users = {"system:node:[^:]+"};
   }
@@ -38,33 +40,30 @@ class ForbiddenRequest final : public Detector {
     const bool forbidden = e.decision == "forbid" || e.response_code == 403;
     if (!forbidden && e.response_code != 401) return;
     const bool create = forbidden && e.verb == Verb::kCreate;
-    if (!create && !all_) return;
+    const bool sa = forbidden && StartsWith(e.Actor(), "system:serviceaccount:");
+    if (!create && !all_ && !(sa_ && sa)) return;
     Alert a = MakeAlert(info_, e);
     if (!create) a.severity = Severity::kLow;
-    std::string target = e.has_object_ref
-                             ? absl::StrCat(ToAbsl(e.object.resource),
-                                            e.object.subresource.empty()
-                                                ? ""
-                                                : absl::StrCat("/", ToAbsl(e.object.subresource)),
-                                            " ", ObjectLabel(e))
-                             : std::string(e.request_uri);
+    std::string target = TargetLabel(e);
     a.message = absl::StrCat(
-        ActorLabel(e), forbidden ? " was refused (forbidden) " : " failed to authenticate for ",
-        ToAbsl(e.verb_text), " ", target,
+        ActorLabel(e),
+        forbidden ? " was refused: " : " failed to authenticate: ", ToAbsl(e.verb_text), " ",
+        target, " (", e.response_code, ")",
         create ? ": an attempt to create something the identity may not" : ": a denied request");
     out.Emit(std::move(a));
   }
 
  private:
   DetectorInfo info_;
-  bool all_;
+  bool all_, sa_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Detector>> NewForbiddenRequest(DetectorParams& p) {
   KAUDIT_ASSIGN_OR_RETURN(bool all, p.Bool("all_denials", false));
-  return std::make_unique<ForbiddenRequest>(all);
+  KAUDIT_ASSIGN_OR_RETURN(bool sa, p.Bool("service_account_denials", true));
+  return std::make_unique<ForbiddenRequest>(all, sa);
 }
 
 }  // namespace kaudit

@@ -59,9 +59,7 @@ class OffensiveUserAgent final : public Detector {
     Alert a = MakeAlert(info_, e);
     if (tool || secrets) a.severity = Severity::kHigh;
     a.AddField("client", tool ? "attack_tool" : "scripting");
-    std::string target = e.has_object_ref
-                             ? absl::StrCat(ToAbsl(e.object.resource), " ", ObjectLabel(e))
-                             : std::string(e.request_uri);
+    std::string target = TargetLabel(e);
     a.message = absl::StrCat(ActorLabel(e), " used ", tool ? "attack tool " : "scripting client ",
                              ToAbsl(e.user_agent), " to ", ToAbsl(e.verb_text), " ", target, " (",
                              e.response_code, ")",

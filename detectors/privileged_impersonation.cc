@@ -59,9 +59,7 @@ class PrivilegedImpersonation final : public Detector {
                                      : absl::StrCat(ToAbsl(who), " in group ", ToAbsl(group)));
     a.message = absl::StrCat(
         ToAbsl(e.username.empty() ? std::string_view("<unauthenticated>") : e.username),
-        " impersonated privileged ", target, " to ", ToAbsl(e.verb_text), " ",
-        e.has_object_ref ? absl::StrCat(ToAbsl(e.object.resource), " ", ObjectLabel(e))
-                         : std::string(e.request_uri),
+        " impersonated privileged ", target, " to ", ToAbsl(e.verb_text), " ", TargetLabel(e),
         ": acting with the privileges of an administrator or system component");
     out.Emit(std::move(a));
   }

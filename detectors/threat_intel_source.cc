@@ -51,9 +51,7 @@ class ThreatIntelSource final : public Detector {
       if (intel) a.severity = Severity::kHigh;
       a.AddField("listed_ip", std::string(ip));
       a.AddField("list", intel ? "threat_intel" : "tor_exit");
-      std::string target = e.has_object_ref
-                               ? absl::StrCat(ToAbsl(e.object.resource), " ", ObjectLabel(e))
-                               : std::string(e.request_uri);
+      std::string target = TargetLabel(e);
       a.message = absl::StrCat(ActorLabel(e), " called the API from ",
                                intel ? "threat-intelligence address " : "Tor exit ", ToAbsl(ip),
                                " (", ToAbsl(e.verb_text), " ", target, ", ", e.response_code,

@@ -50,6 +50,18 @@ std::string ObjectLabel(const AuditEvent& e) {
   return absl::StrCat(ToAbsl(e.object.namespace_), "/", ToAbsl(e.object.name));
 }
 
+std::string TargetLabel(const AuditEvent& e) {
+  if (!e.has_object_ref || e.object.resource.empty()) return std::string(e.request_uri);
+  std::string out(e.object.resource);
+  if (!e.object.subresource.empty()) absl::StrAppend(&out, "/", ToAbsl(e.object.subresource));
+  if (!e.object.name.empty()) {
+    absl::StrAppend(&out, " ", ObjectLabel(e));
+  } else if (!e.object.namespace_.empty()) {
+    absl::StrAppend(&out, " in namespace ", ToAbsl(e.object.namespace_));
+  }
+  return out;
+}
+
 std::string ActorLabel(const AuditEvent& e) {
   std::string user = e.username.empty() ? "<unauthenticated>" : std::string(e.username);
   if (e.impersonated_user.empty()) return user;

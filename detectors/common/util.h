@@ -17,6 +17,10 @@ std::vector<std::string> QueryValues(std::string_view request_uri, std::string_v
 // "namespace/name", "name" for cluster-scoped objects, or the request URI when no object.
 std::string ObjectLabel(const AuditEvent& e);
 
+// What a request touched, for messages: "pods default/x", "secrets/exec ..." , "secrets in
+// namespace ci", "selfsubjectrulesreviews", or the request URI when there is no object.
+std::string TargetLabel(const AuditEvent& e);
+
 // The acting identity for messages: "alice" or "admin (as bob)".
 std::string ActorLabel(const AuditEvent& e);
 
