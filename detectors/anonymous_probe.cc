@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "detectors/common/burst.h"
 #include "detectors/common/util.h"
 #include "src/common/status_macros.h"
 #include "src/common/strings.h"
@@ -20,7 +21,7 @@ namespace {
 
 class AnonymousProbe final : public Detector {
  public:
-  AnonymousProbe(absl::Duration repeat_window, size_t max_keys) : repeat_(repeat_window, max_keys) {
+  AnonymousProbe(RepeatGate repeat) : repeat_(std::move(repeat)) {
     info_.id = "anonymous_probe";
     info_.title = "Anonymous API probing";
     info_.description =
@@ -67,10 +68,8 @@ class AnonymousProbe final : public Detector {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Detector>> NewAnonymousProbe(DetectorParams& p) {
-  KAUDIT_ASSIGN_OR_RETURN(auto window, p.Duration("repeat_window", absl::Hours(1),
-                                                  absl::ZeroDuration(), absl::Hours(24 * 7)));
-  KAUDIT_ASSIGN_OR_RETURN(int64_t max_keys, p.Int("max_keys", 100000, 1, 100000000));
-  return std::make_unique<AnonymousProbe>(window, static_cast<size_t>(max_keys));
+  KAUDIT_ASSIGN_OR_RETURN(RepeatGate repeat, RepeatGateParams(p));
+  return std::make_unique<AnonymousProbe>(std::move(repeat));
 }
 
 }  // namespace kaudit

@@ -69,12 +69,9 @@ class DeniedBurstByIp final : public Detector {
 absl::StatusOr<std::unique_ptr<Detector>> NewDeniedBurstByIp(DetectorParams& p) {
   KAUDIT_ASSIGN_OR_RETURN(int64_t threshold, p.Int("threshold", 10, 2, 100000));
   KAUDIT_ASSIGN_OR_RETURN(bool loopback, p.Bool("include_loopback", false));
-  DistinctWindowCounter::Options o;
   KAUDIT_ASSIGN_OR_RETURN(
-      o.window, p.Duration("window", absl::Minutes(10), absl::Seconds(1), absl::Hours(24)));
-  KAUDIT_ASSIGN_OR_RETURN(int64_t max_keys, p.Int("max_keys", 100000, 1, 100000000));
-  o.max_keys = static_cast<size_t>(max_keys);
-  o.max_values_per_key = static_cast<size_t>(threshold) * 2;
+      DistinctWindowCounter::Options o,
+      WindowParams(p, absl::Minutes(10), absl::Hours(24), static_cast<size_t>(threshold) * 2));
   return std::make_unique<DeniedBurstByIp>(static_cast<size_t>(threshold), loopback, o);
 }
 

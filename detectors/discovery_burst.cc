@@ -85,12 +85,8 @@ absl::StatusOr<std::unique_ptr<Detector>> NewDiscoveryBurst(DetectorParams& p) {
       p.List("resources", {"namespaces", "nodes", "pods", "roles", "rolebindings", "clusterroles",
                            "clusterrolebindings", "configmaps", "serviceaccounts"}));
   KAUDIT_ASSIGN_OR_RETURN(int64_t threshold, p.Int("threshold", 4, 2, 100));
-  DistinctWindowCounter::Options o;
-  KAUDIT_ASSIGN_OR_RETURN(o.window,
-                          p.Duration("window", absl::Minutes(1), absl::Seconds(1), absl::Hours(1)));
-  KAUDIT_ASSIGN_OR_RETURN(int64_t max_keys, p.Int("max_keys", 100000, 1, 100000000));
-  o.max_keys = static_cast<size_t>(max_keys);
-  o.max_values_per_key = resources.size() + 1;
+  KAUDIT_ASSIGN_OR_RETURN(DistinctWindowCounter::Options o,
+                          WindowParams(p, absl::Minutes(1), absl::Hours(1), resources.size() + 1));
   return std::make_unique<DiscoveryBurst>(std::move(resources), static_cast<size_t>(threshold), o);
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "detectors/common/burst.h"
 #include "detectors/common/matcher.h"
 #include "detectors/common/util.h"
 #include "src/common/status_macros.h"
@@ -23,10 +24,8 @@ namespace {
 class OffensiveUserAgent final : public Detector {
  public:
   OffensiveUserAgent(std::unique_ptr<PatternSet> tools, std::unique_ptr<PatternSet> scripting,
-                     absl::Duration repeat_window, size_t max_keys)
-      : tools_(std::move(tools)),
-        scripting_(std::move(scripting)),
-        repeat_(repeat_window, max_keys) {
+                     RepeatGate repeat)
+      : tools_(std::move(tools)), scripting_(std::move(scripting)), repeat_(std::move(repeat)) {
     info_.id = "offensive_user_agent";
     info_.title = "Attack tool or scripting client";
     info_.description =
@@ -88,11 +87,9 @@ absl::StatusOr<std::unique_ptr<Detector>> NewOffensiveUserAgent(DetectorParams& 
       PatternsParam(p, "scripting_clients",
                     {"(?i)(curl|wget|python-requests|python-urllib[0-9]*|python-httpx|aiohttp|"
                      "go-http-client|libwww-perl|perl|php|powershell|httpie)([/ ].*)?"}));
-  KAUDIT_ASSIGN_OR_RETURN(auto window, p.Duration("repeat_window", absl::Hours(1),
-                                                  absl::ZeroDuration(), absl::Hours(24 * 7)));
-  KAUDIT_ASSIGN_OR_RETURN(int64_t max_keys, p.Int("max_keys", 100000, 1, 100000000));
-  return std::make_unique<OffensiveUserAgent>(std::move(tools), std::move(scripting), window,
-                                              static_cast<size_t>(max_keys));
+  KAUDIT_ASSIGN_OR_RETURN(RepeatGate repeat, RepeatGateParams(p));
+  return std::make_unique<OffensiveUserAgent>(std::move(tools), std::move(scripting),
+                                              std::move(repeat));
 }
 
 }  // namespace kaudit

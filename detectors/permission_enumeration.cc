@@ -138,12 +138,8 @@ absl::StatusOr<std::unique_ptr<Detector>> NewPermissionEnumeration(DetectorParam
   t.denied_resources = dr;
   t.mixed_paths = mp;
   t.mixed_resources = mr;
-  DistinctWindowCounter::Options o;
-  KAUDIT_ASSIGN_OR_RETURN(
-      o.window, p.Duration("window", absl::Minutes(5), absl::Seconds(1), absl::Hours(24)));
-  KAUDIT_ASSIGN_OR_RETURN(int64_t max_keys, p.Int("max_keys", 100000, 1, 100000000));
-  o.max_keys = static_cast<size_t>(max_keys);
-  o.max_values_per_key = 256;
+  KAUDIT_ASSIGN_OR_RETURN(DistinctWindowCounter::Options o,
+                          WindowParams(p, absl::Minutes(5), absl::Hours(24), 256));
   return std::make_unique<PermissionEnumeration>(t, o);
 }
 

@@ -73,12 +73,9 @@ class SecretDeniedBurst final : public Detector {
 
 absl::StatusOr<std::unique_ptr<Detector>> NewSecretDeniedBurst(DetectorParams& p) {
   KAUDIT_ASSIGN_OR_RETURN(int64_t threshold, p.Int("threshold", 20, 2, 100000));
-  DistinctWindowCounter::Options o;
   KAUDIT_ASSIGN_OR_RETURN(
-      o.window, p.Duration("window", absl::Minutes(15), absl::Seconds(1), absl::Hours(24)));
-  KAUDIT_ASSIGN_OR_RETURN(int64_t max_keys, p.Int("max_keys", 100000, 1, 100000000));
-  o.max_keys = static_cast<size_t>(max_keys);
-  o.max_values_per_key = static_cast<size_t>(threshold) * 2;
+      DistinctWindowCounter::Options o,
+      WindowParams(p, absl::Minutes(15), absl::Hours(24), static_cast<size_t>(threshold) * 2));
   return std::make_unique<SecretDeniedBurst>(static_cast<size_t>(threshold), o);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "detectors/common/burst.h"
 #include "detectors/common/util.h"
 #include "src/common/status_macros.h"
 #include "src/common/strings.h"
@@ -19,8 +20,8 @@ namespace {
 
 class SecretReadByWorkload final : public Detector {
  public:
-  SecretReadByWorkload(bool include_nodes, absl::Duration repeat_window, size_t max_keys)
-      : include_nodes_(include_nodes), repeat_(repeat_window, max_keys) {
+  SecretReadByWorkload(bool include_nodes, RepeatGate repeat)
+      : include_nodes_(include_nodes), repeat_(std::move(repeat)) {
     info_.id = "secret_read_by_workload";
     info_.title = "Secret read by a workload identity";
     info_.description =
@@ -70,10 +71,8 @@ class SecretReadByWorkload final : public Detector {
 
 absl::StatusOr<std::unique_ptr<Detector>> NewSecretReadByWorkload(DetectorParams& p) {
   KAUDIT_ASSIGN_OR_RETURN(bool nodes, p.Bool("include_nodes", false));
-  KAUDIT_ASSIGN_OR_RETURN(auto window, p.Duration("repeat_window", absl::Hours(1),
-                                                  absl::ZeroDuration(), absl::Hours(24 * 7)));
-  KAUDIT_ASSIGN_OR_RETURN(int64_t max_keys, p.Int("max_keys", 100000, 1, 100000000));
-  return std::make_unique<SecretReadByWorkload>(nodes, window, static_cast<size_t>(max_keys));
+  KAUDIT_ASSIGN_OR_RETURN(RepeatGate repeat, RepeatGateParams(p));
+  return std::make_unique<SecretReadByWorkload>(nodes, std::move(repeat));
 }
 
 }  // namespace kaudit

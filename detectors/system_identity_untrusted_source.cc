@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "detectors/common/burst.h"
 #include "detectors/common/cidr.h"
 #include "detectors/common/matcher.h"
 #include "detectors/common/util.h"
@@ -24,8 +25,8 @@ namespace {
 class SystemIdentityUntrustedSource final : public Detector {
  public:
   SystemIdentityUntrustedSource(CidrList trusted, std::unique_ptr<PatternSet> users,
-                                absl::Duration repeat_window, size_t max_keys)
-      : trusted_(std::move(trusted)), users_(std::move(users)), repeat_(repeat_window, max_keys) {
+                                RepeatGate repeat)
+      : trusted_(std::move(trusted)), users_(std::move(users)), repeat_(std::move(repeat)) {
     info_.id = "system_identity_untrusted_source";
     info_.title = "System identity used from an untrusted address";
     info_.description =
@@ -74,11 +75,9 @@ absl::StatusOr<std::unique_ptr<Detector>> NewSystemIdentityUntrustedSource(Detec
                           PatternsParam(p, "system_users",
                                         {"system:node:.*", "system:kube-.*", "system:apiserver",
                                          "system:serviceaccount:kube-system:.*", "eks:.*"}));
-  KAUDIT_ASSIGN_OR_RETURN(auto window, p.Duration("repeat_window", absl::Hours(1),
-                                                  absl::ZeroDuration(), absl::Hours(24 * 7)));
-  KAUDIT_ASSIGN_OR_RETURN(int64_t max_keys, p.Int("max_keys", 100000, 1, 100000000));
+  KAUDIT_ASSIGN_OR_RETURN(RepeatGate repeat, RepeatGateParams(p));
   return std::make_unique<SystemIdentityUntrustedSource>(std::move(trusted), std::move(users),
-                                                         window, static_cast<size_t>(max_keys));
+                                                         std::move(repeat));
 }
 
 }  // namespace kaudit

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "detectors/common/burst.h"
 #include "detectors/common/cidr.h"
 #include "detectors/common/util.h"
 #include "src/common/status_macros.h"
@@ -21,8 +22,8 @@ namespace {
 
 class ThreatIntelSource final : public Detector {
  public:
-  ThreatIntelSource(CidrList tor, CidrList intel, absl::Duration repeat_window, size_t max_keys)
-      : tor_(std::move(tor)), intel_(std::move(intel)), repeat_(repeat_window, max_keys) {
+  ThreatIntelSource(CidrList tor, CidrList intel, RepeatGate repeat)
+      : tor_(std::move(tor)), intel_(std::move(intel)), repeat_(std::move(repeat)) {
     info_.id = "threat_intel_source";
     info_.title = "Request from a Tor exit or threat-intelligence address";
     info_.description =
@@ -81,11 +82,8 @@ absl::StatusOr<std::unique_ptr<Detector>> NewThreatIntelSource(DetectorParams& p
                             CidrList::ReadFile(file, p.KeyPath("threat_intel_file")));
     intel.Append(more);
   }
-  KAUDIT_ASSIGN_OR_RETURN(auto window, p.Duration("repeat_window", absl::Hours(1),
-                                                  absl::ZeroDuration(), absl::Hours(24 * 7)));
-  KAUDIT_ASSIGN_OR_RETURN(int64_t max_keys, p.Int("max_keys", 100000, 1, 100000000));
-  return std::make_unique<ThreatIntelSource>(std::move(tor), std::move(intel), window,
-                                             static_cast<size_t>(max_keys));
+  KAUDIT_ASSIGN_OR_RETURN(RepeatGate repeat, RepeatGateParams(p));
+  return std::make_unique<ThreatIntelSource>(std::move(tor), std::move(intel), std::move(repeat));
 }
 
 }  // namespace kaudit

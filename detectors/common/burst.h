@@ -4,8 +4,10 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "src/engine/detector.h"
 #include "src/engine/keyed_state.h"
+#include "src/engine/params.h"
 
 namespace kaudit {
 
@@ -18,5 +20,15 @@ Alert MakeBurstAlert(const DetectorInfo& info, const AuditEvent& e,
 // After the alert: quiet for one window, values forgotten.
 void QuietAfterAlert(DistinctWindowCounter& counter, DistinctWindowCounter::KeyState& st,
                      absl::Time t);
+
+// The tunables `window` (default `window`, 1s..`max_window`) and `max_keys` (100,000) of a
+// windowed counter; `values_per_key` bounds each key's distinct values.
+[[nodiscard]] absl::StatusOr<DistinctWindowCounter::Options> WindowParams(DetectorParams& p,
+                                                                          absl::Duration window,
+                                                                          absl::Duration max_window,
+                                                                          size_t values_per_key);
+
+// The tunables `repeat_window` (1h; 0s: every event) and `max_keys` (100,000) of a RepeatGate.
+[[nodiscard]] absl::StatusOr<RepeatGate> RepeatGateParams(DetectorParams& p);
 
 }  // namespace kaudit
