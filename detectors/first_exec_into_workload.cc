@@ -3,11 +3,13 @@
 // StatefulSet ordinal, so every replica counts as the workload) that it has not exec'd into
 // within `history` (7d). Quiet during `learning_period` (24h of event time from the first event
 // the detector sees), while routine access is learned. Stateful and bounded: the last exec per
-// (identity, namespace, workload), at most `max_pairs` (LRU, evictions counted); not persisted
-// (a restart starts a new learning period). system:* identities are skipped. Medium.
+// (identity, namespace, workload), at most `max_pairs` (LRU, evictions counted); persists in
+// `engine.state_dir` (the learning start and the pairs), so a restart neither re-learns nor
+// re-alerts. system:* identities other than service accounts are skipped. Medium.
 #include <cctype>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "detectors/common/util.h"
@@ -69,6 +71,32 @@ class FirstExecIntoWorkload final : public Detector {
   const DetectorInfo& info() const override { return info_; }
   size_t state_entries() const override { return seen_.size(); }
   uint64_t state_evictions() const override { return seen_.evictions(); }
+  bool persistent() const override { return true; }
+
+  // Records: "start" <ns>; then "e" <identity\x1fnamespace/workload> <last exec ns>.
+  absl::Status SaveState(StateWriter& w) const override {
+    if (start_ != absl::InfinitePast()) w.Record({"start", TimeToField(start_)});
+    seen_.ForEachOldestFirst([&](const std::string& key, const absl::Time& t) {
+      w.Record({"e", key, TimeToField(t)});
+    });
+    return absl::OkStatus();
+  }
+
+  absl::Status LoadState(StateReader& r) override {
+    if (r.version() != 1) return r.Error(absl::StrCat("unknown version ", r.version()));
+    std::vector<std::string> f;
+    while (r.Next(&f)) {
+      absl::Time t;
+      if (f.size() == 2 && f[0] == "start" && TimeFromField(f[1], &t)) {
+        start_ = t;
+      } else if (f.size() == 3 && f[0] == "e" && TimeFromField(f[2], &t)) {
+        seen_.Touch(f[1]) = t;
+      } else {
+        return r.Error("expected: start <ns> | e <identity/workload> <last_exec_ns>");
+      }
+    }
+    return absl::OkStatus();
+  }
 
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     Start(e.stage_timestamp);
