@@ -87,10 +87,7 @@ class CreateThenExec final : public Detector {
   }
 
   void OnExec(const AuditEvent& e, AlertEmitter& out) {
-    const bool allowed = e.response_code == 101 ||
-                         (e.response_code == 0 && e.decision == "allow") ||
-                         (e.response_code >= 200 && e.response_code < 300);
-    if (!allowed) return;
+    if (!ExecAllowed(e)) return;
     std::string key = Key(e.object.namespace_, e.object.name);
     CreatedPod* p = pods_.Find(key);
     if (p == nullptr || p->actor != e.Actor()) return;

@@ -26,7 +26,7 @@ class DisallowedUser final : public Detector {
  public:
   DisallowedUser(std::unique_ptr<PatternSet> allowed, absl::Duration repeat_window,
                  int64_t max_users)
-      : allowed_(std::move(allowed)), repeat_window_(repeat_window), last_alert_(max_users) {
+      : allowed_(std::move(allowed)), repeat_(repeat_window, static_cast<size_t>(max_users)) {
     info_.id = "disallowed_user";
     info_.title = "Request by a user outside the allow-list";
     info_.description =
@@ -36,7 +36,7 @@ class DisallowedUser final : public Detector {
     info_.mitre = {"T1078"};
     info_.catalog_ids = {"C07"};
     info_.interest.stages = Interest::OutcomeStages();
-    info_.stateful = repeat_window_ > absl::ZeroDuration();
+    info_.stateful = repeat_.enabled();
   }
 
   const DetectorInfo& info() const override { return info_; }
@@ -46,30 +46,22 @@ class DisallowedUser final : public Detector {
     std::string_view user = e.username;
     if (user.empty() || StartsWith(user, "system:")) return;
     if (allowed_ && allowed_->Matches(user)) return;
-    if (repeat_window_ > absl::ZeroDuration()) {
-      bool inserted = false;
-      absl::Time& last = last_alert_.Touch(user, &inserted);
-      if (!inserted && e.stage_timestamp - last < repeat_window_) return;
-      last = e.stage_timestamp;
-    }
+    if (!repeat_.Pass(user, e.stage_timestamp)) return;
     Alert a = MakeAlert(info_, e);
-    std::string target = e.has_object_ref
-                             ? absl::StrCat(ToAbsl(e.object.resource), " ", ObjectLabel(e))
-                             : std::string(e.request_uri);
+    std::string target = TargetLabel(e);
     a.message = absl::StrCat("user ", ToAbsl(user), ", not on the allowed users list, ",
                              ToAbsl(e.verb_text), " ", target, " (", e.response_code,
                              "): an unknown identity is using the API");
     out.Emit(std::move(a));
   }
 
-  size_t state_entries() const override { return last_alert_.size(); }
-  uint64_t state_evictions() const override { return last_alert_.evictions(); }
+  size_t state_entries() const override { return repeat_.size(); }
+  uint64_t state_evictions() const override { return repeat_.evictions(); }
 
  private:
   DetectorInfo info_;
   std::unique_ptr<PatternSet> allowed_;
-  absl::Duration repeat_window_;
-  BoundedLruMap<absl::Time> last_alert_;
+  RepeatGate repeat_;
 };
 
 }  // namespace

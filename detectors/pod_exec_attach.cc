@@ -40,10 +40,7 @@ class PodExecAttach final : public Detector {
     if (!e.first_outcome) return;
     std::string_view sub = e.object.subresource;
     if (sub != "exec" && sub != "attach") return;
-    const bool allowed = e.response_code == 101 ||
-                         (e.response_code == 0 && e.decision == "allow") ||
-                         (e.response_code >= 200 && e.response_code < 300);
-    if (!allowed) return;
+    if (!ExecAllowed(e)) return;
     Alert a = MakeAlert(info_, e);
     for (const auto& ns : sensitive_namespaces_) {
       if (e.object.namespace_ == ns) a.severity = Severity::kHigh;

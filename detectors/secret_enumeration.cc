@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "detectors/common/burst.h"
 #include "detectors/common/util.h"
 #include "src/common/status_macros.h"
 #include "src/common/strings.h"
@@ -52,23 +53,12 @@ class SecretEnumeration final : public Detector {
     auto& st = counter_.Add(key, secret, e.stage_timestamp, e.audit_id);
     if (st.values.size() < threshold_ || e.stage_timestamp < st.quiet_until) return;
 
-    Alert a = MakeAlert(info_, e);
-    a.audit_ids.clear();
-    a.audit_id_count = 0;
-    for (const auto& id : st.audit_ids) a.AddAuditId(id);
-    a.count = st.values.size();
-    absl::Time first = e.stage_timestamp;
+    Alert a = MakeBurstAlert(info_, e, st, st.values.size());
     std::vector<std::string> names;
-    for (const auto& [name, t] : st.values) {
-      first = std::min(first, t);
-      names.push_back(name);
-    }
+    for (const auto& [name, t] : st.values) names.push_back(name);
     std::sort(names.begin(), names.end());
     if (names.size() > 20) names.resize(20);
-    a.window_start = first;
-    a.window_end = e.stage_timestamp;
-    a.name.clear();
-    a.namespace_.clear();
+    absl::Time first = a.window_start;
     a.AddField("distinct_secrets", absl::StrCat(st.values.size()));
     a.AddField("secrets", absl::StrJoin(names, ","));
     a.message = absl::StrCat(key, " read ", st.values.size(), " distinct secrets in ",
@@ -76,8 +66,7 @@ class SecretEnumeration final : public Detector {
                              threshold_, " in ", absl::FormatDuration(counter_.options().window),
                              "): credential harvesting");
     out.Emit(std::move(a));
-    st.quiet_until = e.stage_timestamp + counter_.options().window;
-    counter_.Reset(st);
+    QuietAfterAlert(counter_, st, e.stage_timestamp);
   }
 
   void OnWatermark(absl::Time watermark, AlertEmitter& out) override { counter_.Expire(watermark); }
@@ -92,12 +81,9 @@ class SecretEnumeration final : public Detector {
 
 absl::StatusOr<std::unique_ptr<Detector>> NewSecretEnumeration(DetectorParams& p) {
   KAUDIT_ASSIGN_OR_RETURN(int64_t threshold, p.Int("threshold", 10, 2, 100000));
-  DistinctWindowCounter::Options o;
   KAUDIT_ASSIGN_OR_RETURN(
-      o.window, p.Duration("window", absl::Minutes(10), absl::Seconds(1), absl::Hours(24 * 7)));
-  KAUDIT_ASSIGN_OR_RETURN(int64_t max_keys, p.Int("max_keys", 100000, 1, 100000000));
-  o.max_keys = static_cast<size_t>(max_keys);
-  o.max_values_per_key = static_cast<size_t>(threshold) * 2;
+      DistinctWindowCounter::Options o,
+      WindowParams(p, absl::Minutes(10), absl::Hours(24 * 7), static_cast<size_t>(threshold) * 2));
   return std::make_unique<SecretEnumeration>(static_cast<size_t>(threshold), o);
 }
 

@@ -39,6 +39,14 @@ bool PatternSet::Matches(std::string_view s) const {
   return impl_->set.Match(re2::StringPiece(s.data(), s.size()), nullptr);
 }
 
+absl::StatusOr<std::unique_ptr<PatternSet>> PatternsParam(DetectorParams& p, std::string_view key,
+                                                          std::vector<std::string> def) {
+  absl::StatusOr<std::vector<std::string>> list = p.List(key, std::move(def));
+  if (!list.ok()) return list.status();
+  if (list->empty()) return std::unique_ptr<PatternSet>();
+  return PatternSet::Create(*list, p.KeyPath(key));
+}
+
 absl::StatusOr<std::unique_ptr<AllowList>> AllowList::Create(const Patterns& p,
                                                              std::string_view key_path) {
   auto list = std::make_unique<AllowList>();

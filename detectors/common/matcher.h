@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "src/engine/detector.h"
+#include "src/engine/params.h"
 
 namespace kaudit {
 
@@ -27,6 +28,11 @@ class PatternSet {
   std::unique_ptr<Impl> impl_;
   size_t size_ = 0;
 };
+
+// The patterns of the list tunable `key` (default `def`), compiled; nullptr when the list is
+// empty (matches nothing). Errors name the key path.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<PatternSet>> PatternsParam(
+    DetectorParams& p, std::string_view key, std::vector<std::string> def);
 
 // An allow-list over events: an event matches if its acting user, any of its groups, or its
 // namespace matches one of the configured patterns.

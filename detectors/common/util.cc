@@ -50,10 +50,27 @@ std::string ObjectLabel(const AuditEvent& e) {
   return absl::StrCat(ToAbsl(e.object.namespace_), "/", ToAbsl(e.object.name));
 }
 
+std::string TargetLabel(const AuditEvent& e) {
+  if (!e.has_object_ref || e.object.resource.empty()) return std::string(e.request_uri);
+  std::string out(e.object.resource);
+  if (!e.object.subresource.empty()) absl::StrAppend(&out, "/", ToAbsl(e.object.subresource));
+  if (!e.object.name.empty()) {
+    absl::StrAppend(&out, " ", ObjectLabel(e));
+  } else if (!e.object.namespace_.empty()) {
+    absl::StrAppend(&out, " in namespace ", ToAbsl(e.object.namespace_));
+  }
+  return out;
+}
+
 std::string ActorLabel(const AuditEvent& e) {
   std::string user = e.username.empty() ? "<unauthenticated>" : std::string(e.username);
   if (e.impersonated_user.empty()) return user;
   return absl::StrCat(user, " (as ", ToAbsl(e.impersonated_user), ")");
+}
+
+bool ExecAllowed(const AuditEvent& e) {
+  return e.response_code == 101 || (e.response_code == 0 && e.decision == "allow") ||
+         (e.response_code >= 200 && e.response_code < 300);
 }
 
 std::string_view PastTense(Verb v) {
@@ -78,6 +95,8 @@ std::string_view PastTense(Verb v) {
       return "requested";
   }
 }
+
+bool IsLoopbackIp(std::string_view ip) { return ip == "::1" || StartsWith(ip, "127."); }
 
 bool IsHealthOrVersionPath(std::string_view uri) {
   std::string_view path = uri.substr(0, uri.find('?'));

@@ -17,11 +17,23 @@ std::vector<std::string> QueryValues(std::string_view request_uri, std::string_v
 // "namespace/name", "name" for cluster-scoped objects, or the request URI when no object.
 std::string ObjectLabel(const AuditEvent& e);
 
+// What a request touched, for messages: "pods default/x", "secrets/exec ..." , "secrets in
+// namespace ci", "selfsubjectrulesreviews", or the request URI when there is no object.
+std::string TargetLabel(const AuditEvent& e);
+
 // The acting identity for messages: "alice" or "admin (as bob)".
 std::string ActorLabel(const AuditEvent& e);
 
 // "created", "updated", "patched", "deleted", ... for messages.
 std::string_view PastTense(Verb v);
+
+// An exec/attach/portforward stream that was opened: 101 Switching Protocols, a 2xx, or (no
+// response code, e.g. at ResponseStarted of some policies) an allow decision.
+bool ExecAllowed(const AuditEvent& e);
+
+// 127.0.0.0/8 or ::1: the API server's own loopback clients (and kubectl on a control-plane
+// node).
+bool IsLoopbackIp(std::string_view ip);
 
 // Health and discovery endpoints that anonymous callers are expected to reach.
 bool IsHealthOrVersionPath(std::string_view request_uri);

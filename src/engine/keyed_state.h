@@ -95,6 +95,29 @@ class BoundedLruMap {
   std::list<const std::string*> order_;  // front = most recent
 };
 
+// One alert per key per `window` of event time: Pass() is true for a key not passed within the
+// window (a zero window passes everything). Remembers at most `max_keys` keys (LRU, evictions
+// counted), so a forgotten key may alert again early.
+class RepeatGate {
+ public:
+  RepeatGate(absl::Duration window, size_t max_keys) : window_(window), last_(max_keys) {}
+  bool Pass(std::string_view key, absl::Time t) {
+    if (window_ <= absl::ZeroDuration()) return true;
+    bool inserted = false;
+    absl::Time& last = last_.Touch(key, &inserted);
+    if (!inserted && t - last < window_) return false;
+    last = t;
+    return true;
+  }
+  bool enabled() const { return window_ > absl::ZeroDuration(); }
+  size_t size() const { return last_.size(); }
+  uint64_t evictions() const { return last_.evictions(); }
+
+ private:
+  absl::Duration window_;
+  BoundedLruMap<absl::Time> last_;
+};
+
 // Counts, per key, the distinct values seen within a sliding event-time window: exact while
 // the bounds hold (max keys, max values per key); evictions past a bound are counted.
 class DistinctWindowCounter {

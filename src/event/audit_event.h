@@ -75,6 +75,8 @@ class LazyObjects {
   virtual const ServiceView* ResponseService() { return nullptr; }
   virtual const IngressView* RequestIngress() { return nullptr; }
   virtual const IngressView* ResponseIngress() { return nullptr; }
+  virtual const CertificateSigningRequestView* RequestCsr() { return nullptr; }
+  virtual const CertificateSigningRequestView* ResponseCsr() { return nullptr; }
 };
 
 // A borrowed view of one audit.k8s.io/v1 (or v1beta1) Event. Every string_view points into
@@ -144,6 +146,12 @@ struct AuditEvent {
   const ServiceView* ResponseService() const { return lazy ? lazy->ResponseService() : nullptr; }
   const IngressView* RequestIngress() const { return lazy ? lazy->RequestIngress() : nullptr; }
   const IngressView* ResponseIngress() const { return lazy ? lazy->ResponseIngress() : nullptr; }
+  const CertificateSigningRequestView* RequestCsr() const {
+    return lazy ? lazy->RequestCsr() : nullptr;
+  }
+  const CertificateSigningRequestView* ResponseCsr() const {
+    return lazy ? lazy->ResponseCsr() : nullptr;
+  }
 
   bool IsAnonymous() const;  // system:anonymous, system:unauthenticated group or no user
   bool HasGroup(std::string_view g) const;

@@ -75,6 +75,7 @@ struct ServiceView {
   std::vector<std::string_view> external_ips;
   std::string_view load_balancer_ip;
   std::vector<std::string_view> load_balancer_source_ranges;
+  std::vector<std::pair<std::string_view, std::string_view>> selector;  // spec.selector
   bool has_spec = false;
 };
 
@@ -84,6 +85,18 @@ struct IngressView {
   bool has_tls = false;  // spec.tls present and non-empty
   std::vector<std::string_view> tls_hosts;
   std::vector<std::string_view> rule_hosts;
+  bool has_spec = false;
+};
+
+// A CertificateSigningRequest (certificates.k8s.io/v1): its spec and the types of its status
+// conditions (an approval writes an "Approved" condition through the approval subresource).
+struct CertificateSigningRequestView {
+  ObjectMetaView meta;
+  std::string_view request;      // spec.request: base64 of the PEM-encoded PKCS#10 request
+  std::string_view signer_name;  // spec.signerName
+  std::string_view username;     // spec.username: the requester, as the API server recorded it
+  std::vector<std::string_view> usages;
+  std::vector<std::string_view> condition_types;  // status.conditions[].type
   bool has_spec = false;
 };
 

@@ -184,7 +184,10 @@ void ReadSpec(Val v, K8sObjectViews& out) {
     } else if (KeyIs(k, "loadBalancerSourceRanges")) {
       ReadStringList(f.value(), svc.load_balancer_source_ranges);
       service_keys = true;
-    } else if (KeyIs(k, "selector") || KeyIs(k, "clusterIP") || KeyIs(k, "clusterIPs") ||
+    } else if (KeyIs(k, "selector")) {
+      ReadStringMap(f.value(), svc.selector);
+      service_keys = true;
+    } else if (KeyIs(k, "clusterIP") || KeyIs(k, "clusterIPs") ||
                KeyIs(k, "externalTrafficPolicy") || KeyIs(k, "externalName")) {
       service_keys = true;
     } else if (KeyIs(k, "tls")) {
@@ -195,19 +198,52 @@ void ReadSpec(Val v, K8sObjectViews& out) {
       ingress_keys = true;
     } else if (KeyIs(k, "ingressClassName") || KeyIs(k, "defaultBackend") || KeyIs(k, "backend")) {
       ingress_keys = true;
+    } else if (KeyIs(k, "request")) {
+      ReadString(f.value(), out.csr.request);
+      out.has_csr = true;
+    } else if (KeyIs(k, "signerName")) {
+      ReadString(f.value(), out.csr.signer_name);
+      out.has_csr = true;
+    } else if (KeyIs(k, "usages")) {
+      ReadStringList(f.value(), out.csr.usages);
+      out.has_csr = true;
+    } else if (KeyIs(k, "username")) {
+      ReadString(f.value(), out.csr.username);
     }
   }
+  out.csr.has_spec = out.has_csr;
   svc.has_spec = service_keys;
   ing.has_spec = ingress_keys;
   out.has_service = service_keys;
   out.has_ingress = ingress_keys;
 }
 
+// status.conditions[].type of a CertificateSigningRequest (Approved, Denied, Failed).
+void ReadConditionTypes(Val v, std::vector<std::string_view>& types) {
+  od::array arr;
+  if (v.get_array().get(arr)) return;
+  for (auto item : arr) {
+    od::object o;
+    if (item.get_object().get(o)) continue;
+    for (auto f : o) {
+      if (!KeyIs(KeyOf(f), "type")) continue;
+      std::string_view t;
+      if (!GetStringOrNull(f.value(), t) && !t.empty()) types.push_back(t);
+    }
+  }
+}
+
 // status.loadBalancer.ingress[].ip/hostname of a Service: an external address was assigned.
-void ReadServiceStatus(Val v, ServiceView& svc) {
+// status.conditions of a CSR: its approval.
+void ReadStatus(Val v, K8sObjectViews& out) {
+  ServiceView& svc = out.service;
   od::object obj;
   if (v.get_object().get(obj)) return;
   for (auto f : obj) {
+    if (KeyIs(KeyOf(f), "conditions")) {
+      ReadConditionTypes(f.value(), out.csr.condition_types);
+      continue;
+    }
     if (!KeyIs(KeyOf(f), "loadBalancer")) continue;
     od::object lb;
     if (f.value().get_object().get(lb)) return;
@@ -300,7 +336,8 @@ void K8sObjectViews::Clear() {
   config_map = ConfigMapView();
   service = ServiceView();
   ingress = IngressView();
-  has_role = has_binding = has_config_map = has_service = has_ingress = false;
+  csr = CertificateSigningRequestView();
+  has_role = has_binding = has_config_map = has_service = has_ingress = has_csr = false;
 }
 
 class K8sObjectParser::Impl {
@@ -365,13 +402,14 @@ const K8sObjectViews* K8sObjectParser::Parse(std::string_view json, size_t capac
     } else if (KeyIs(k, "spec")) {
       ReadSpec(f.value(), v);
     } else if (KeyIs(k, "status")) {
-      ReadServiceStatus(f.value(), v.service);
+      ReadStatus(f.value(), v);
     }
   }
   v.role.meta = meta;
   v.binding.meta = meta;
   v.config_map.meta = meta;
   v.service.meta = meta;
+  v.csr.meta = meta;
   v.ingress.meta = std::move(meta);
   return &v;
 }
@@ -416,6 +454,8 @@ KAUDIT_VIEW_ACCESSOR(Request, Service, ServiceView, service, has_service)
 KAUDIT_VIEW_ACCESSOR(Response, Service, ServiceView, service, has_service)
 KAUDIT_VIEW_ACCESSOR(Request, Ingress, IngressView, ingress, has_ingress)
 KAUDIT_VIEW_ACCESSOR(Response, Ingress, IngressView, ingress, has_ingress)
+KAUDIT_VIEW_ACCESSOR(Request, Csr, CertificateSigningRequestView, csr, has_csr)
+KAUDIT_VIEW_ACCESSOR(Response, Csr, CertificateSigningRequestView, csr, has_csr)
 #undef KAUDIT_VIEW_ACCESSOR
 
 }  // namespace kaudit

@@ -9,7 +9,7 @@
 
 namespace kaudit {
 
-// Everything the RBAC, ConfigMap, Service and Ingress views need from one object, read in a
+// Everything the RBAC, ConfigMap, Service, Ingress and CSR views need from one object, read in a
 // single On-Demand pass. Which views are present depends on the fields found, not on `kind`
 // (patches usually carry no kind).
 struct K8sObjectViews {
@@ -18,8 +18,9 @@ struct K8sObjectViews {
   ConfigMapView config_map;
   ServiceView service;
   IngressView ingress;
+  CertificateSigningRequestView csr;
   bool has_role = false, has_binding = false, has_config_map = false;
-  bool has_service = false, has_ingress = false;
+  bool has_service = false, has_ingress = false, has_csr = false;
   void Clear();
 };
 
@@ -63,6 +64,8 @@ class EventObjectCache final : public LazyObjects {
   const ServiceView* ResponseService() override;
   const IngressView* RequestIngress() override;
   const IngressView* ResponseIngress() override;
+  const CertificateSigningRequestView* RequestCsr() override;
+  const CertificateSigningRequestView* ResponseCsr() override;
 
  private:
   const K8sObjectViews* Request();

@@ -127,8 +127,9 @@ TEST(ReplayCliTest, BadInputIsReportedWithLocationAndDeadLettered) {
   auto r = RunKaudit({"replay", "--format", "json", "--dead-letter", tmp + "/dl.jsonl",
                       "--summary-file", tmp + "/s.json", tmp + "/bad.log"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  // exec and anonymous (with its disallowed namespace) still detected
-  EXPECT_EQ(Lines(r.out).size(), 3u);
+  // exec (and its shell, exec_suspicious_command, low) and anonymous (with its disallowed
+  // namespace and anonymous_probe, low) still detected
+  EXPECT_EQ(Lines(r.out).size(), 5u);
   EXPECT_THAT(r.err, HasSubstr("bad.log:2: invalid event (truncated)"));
   EXPECT_THAT(r.err, HasSubstr("bad.log:3: invalid event (invalid_utf8)"));
   EXPECT_THAT(r.err, HasSubstr("invalid events: 2"));
@@ -157,7 +158,7 @@ TEST(ReplayCliTest, MissingInputAndBadConfigAreFatalAndNamed) {
   EXPECT_THAT(check_bad.err, HasSubstr("thresold"));
   auto check_ok = RunKaudit({"check-config", SourcePath("configs/kaudit.yaml")});
   EXPECT_EQ(check_ok.exit_code, 0) << check_ok.err;
-  EXPECT_THAT(check_ok.out, HasSubstr("OK (56 detectors enabled)"));
+  EXPECT_THAT(check_ok.out, HasSubstr("OK (82 detectors enabled)"));
 }
 
 TEST(ReplayCliTest, TimeRangeAndSeverityFilters) {
@@ -167,7 +168,7 @@ TEST(ReplayCliTest, TimeRangeAndSeverityFilters) {
   auto since = RunKaudit({"replay", "--format", "json", "--since", "2018-10-26T00:00:00Z",
                           "--until", "2019-01-01", tmp + "/all.log"});
   EXPECT_EQ(since.exit_code, 0) << since.err;
-  EXPECT_EQ(Lines(since.out).size(), 2u);
+  EXPECT_EQ(Lines(since.out).size(), 3u);  // exec, its shell (low), attach
   EXPECT_THAT(since.err, HasSubstr("events outside --since/--until: 14"));
   auto high = RunKaudit({"replay", "--format", "json", "--min-severity", "high", tmp + "/all.log"});
   EXPECT_EQ(Lines(high.out).size(), 3u);  // anonymous (critical), privileged, secrets (high)

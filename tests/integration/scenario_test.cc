@@ -55,15 +55,22 @@ TEST(ScenarioTest, EachAttackStepAlertsOnceAndBenignTrafficStaysBelowMedium) {
   // (detector, actor, object[, detail]) -> expected count (exactly once each).
   using Key = std::tuple<std::string, std::string, std::string, std::string>;
   const std::set<Key> expected = {
-      // 1. anonymous probing: the allowed pod list
+      // 1. anonymous probing: the allowed pod list (a pod scan), with curl (one alert per
+      // identity, client and secrets-or-not: /version, then the refused kube-system secrets)
       {"anonymous_request_allowed", "system:anonymous", "", ""},
+      {"anonymous_probe", "system:anonymous", "", ""},
+      {"offensive_user_agent", "system:anonymous", "", ""},
+      {"offensive_user_agent", "system:anonymous", "kube-system", ""},
       // 2. the stolen token from a new network and a new client
       {"first_seen", sa, "", "source_network"},
       {"first_seen", sa, "", "user_agent"},
-      // 3. permission enumeration
+      // 3. permission enumeration, the stolen token driven with curl
       {"self_subject_review", sa, "", ""},
-      // 4. secret enumeration
+      {"offensive_user_agent", sa, "", ""},
+      // 4. secret enumeration (the first read: a pod token reading secrets, with curl)
       {"secret_enumeration", sa, "", ""},
+      {"secret_read_by_workload", sa, "ci/registry-creds", ""},
+      {"offensive_user_agent", sa, "ci/registry-creds", ""},
       // 5. the privileged hostPath pod, the first write from the probing address
       {"privileged_container", sa, "ci/node-shell", ""},
       {"host_path_volume", sa, "ci/node-shell", ""},
@@ -72,6 +79,8 @@ TEST(ScenarioTest, EachAttackStepAlertsOnceAndBenignTrafficStaysBelowMedium) {
       {"pod_exec_attach", sa, "ci/node-shell", ""},
       {"create_then_exec", sa, "ci/node-shell", ""},
       {"exec_session_duration", sa, "ci/node-shell", ""},
+      {"exec_suspicious_command", sa, "ci/node-shell", ""},  // chroot /host
+      {"first_exec_into_workload", sa, "ci/node-shell", ""},
       // 7. a sidecar implanted into ci/api
       {"workload_diff", sa, "ci/api", ""},
       // 8. secrets read added to ClusterRole ci-reader
@@ -81,6 +90,7 @@ TEST(ScenarioTest, EachAttackStepAlertsOnceAndBenignTrafficStaysBelowMedium) {
       {"cluster_admin_binding", sa, "ci-admin", ""},
       {"serviceaccount_rbac_write", sa, "ci-admin", ""},
       {"grant_then_first_use", sa, "", ""},
+      {"secret_list_cluster_wide", sa, "", ""},  // the first use: all secrets listed
       // 10. events deleted
       {"events_deleted", sa, "ci", ""},
   };

@@ -1,10 +1,14 @@
 // Table-driven fires/quiet cases for every detector: tests/data/detectors/<id>/fires/* must
 // each raise at least one alert from <id>; tests/data/detectors/<id>/quiet/* must raise none.
+// An optional tests/data/detectors/<id>/params file (lines `key=value`, lists as `[a,b]`) sets
+// tunables for both, for detectors whose defaults keep them quiet (empty address lists).
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <ostream>
 #include <set>
+#include <sstream>
 
 #include "detectors/registry.h"
 #include "tests/support/detector_harness.h"
@@ -41,9 +45,23 @@ std::vector<Case> AllCases() {
 
 class DetectorCaseTest : public ::testing::TestWithParam<Case> {};
 
+std::map<std::string, std::string> CaseParams(const std::string& detector) {
+  std::map<std::string, std::string> params;
+  fs::path file = fs::path(testing::SourcePath("tests/data/detectors")) / detector / "params";
+  if (!fs::exists(file)) return params;
+  std::istringstream in(testing::ReadFile(file.string()));
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t eq = line.find('=');
+    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+    params[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return params;
+}
+
 TEST_P(DetectorCaseTest, FiresOrStaysQuiet) {
   const Case& c = GetParam();
-  auto run = testing::RunDetectorOnFile(c.detector, c.path);
+  auto run = testing::RunDetectorOnFile(c.detector, c.path, CaseParams(c.detector));
   if (c.kind == "fires") {
     EXPECT_FALSE(run.alerts.empty()) << c.detector << " did not fire on " << c.path;
   } else {

@@ -1,0 +1,20 @@
+#pragma once
+// Decoding the PKCS#10 request of a CertificateSigningRequest (spec.request: base64 of PEM).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kaudit {
+
+struct CsrSubject {
+  bool ok = false;                         // decoded
+  std::string common_name;                 // CN: the user name the certificate asserts
+  std::vector<std::string> organizations;  // O: the groups it asserts
+};
+
+// Decodes spec.request (base64 of a PEM "CERTIFICATE REQUEST") with OpenSSL; ok=false when it
+// is not one.
+CsrSubject DecodeCsrSubject(std::string_view spec_request);
+
+}  // namespace kaudit

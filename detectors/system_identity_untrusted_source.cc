@@ -1,0 +1,83 @@
+// System identity used from an untrusted address (catalog C06): a node, control-plane
+// component, kube-system service account or cloud system user (`system_users`) called the API
+// from a source IP outside `trusted_cidrs` (the node, pod and control-plane networks). Those
+// credentials live on the cluster's machines; used from elsewhere, they were stolen. Loopback
+// is always trusted. `trusted_cidrs` is empty by default, which keeps the detector quiet: set it
+// to your cluster's networks. High. One alert per (identity, address) per `repeat_window` (1h),
+// at most `max_keys` remembered (LRU, counted).
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "detectors/common/burst.h"
+#include "detectors/common/cidr.h"
+#include "detectors/common/matcher.h"
+#include "detectors/common/util.h"
+#include "src/common/status_macros.h"
+#include "src/common/strings.h"
+#include "src/engine/detector.h"
+#include "src/engine/keyed_state.h"
+#include "src/engine/params.h"
+
+namespace kaudit {
+namespace {
+
+class SystemIdentityUntrustedSource final : public Detector {
+ public:
+  SystemIdentityUntrustedSource(CidrList trusted, std::unique_ptr<PatternSet> users,
+                                RepeatGate repeat)
+      : trusted_(std::move(trusted)), users_(std::move(users)), repeat_(std::move(repeat)) {
+    info_.id = "system_identity_untrusted_source";
+    info_.title = "System identity used from an untrusted address";
+    info_.description =
+        "A node, control-plane or kube-system identity called the API from outside the "
+        "cluster's networks: its credential was taken off the machine it belongs to.";
+    info_.severity = Severity::kHigh;
+    info_.mitre = {"T1078.004", "T1528", "T1550.001"};
+    info_.catalog_ids = {"C06"};
+    info_.interest.stages = Interest::OutcomeStages();
+    info_.stateful = repeat_.enabled();
+  }
+
+  const DetectorInfo& info() const override { return info_; }
+  size_t state_entries() const override { return repeat_.size(); }
+  uint64_t state_evictions() const override { return repeat_.evictions(); }
+
+  void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
+    if (!e.first_outcome || trusted_.empty() || !users_) return;
+    std::string_view ip = e.SourceIp();
+    if (ip.empty() || IsLoopbackIp(ip) || trusted_.Contains(ip)) return;
+    if (!users_->Matches(e.username)) return;
+    if (!repeat_.Pass(absl::StrCat(ToAbsl(e.username), "\x1f", ToAbsl(ip)), e.stage_timestamp)) {
+      return;
+    }
+    Alert a = MakeAlert(info_, e);
+    a.message = absl::StrCat("system identity ", ToAbsl(e.username), " called the API from ",
+                             ToAbsl(ip), ", outside the trusted networks (", ToAbsl(e.verb_text),
+                             " ", ToAbsl(e.request_uri), ", ", e.response_code,
+                             "): a cluster credential used off its machine");
+    out.Emit(std::move(a));
+  }
+
+ private:
+  DetectorInfo info_;
+  CidrList trusted_;
+  std::unique_ptr<PatternSet> users_;
+  RepeatGate repeat_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Detector>> NewSystemIdentityUntrustedSource(DetectorParams& p) {
+  KAUDIT_ASSIGN_OR_RETURN(auto list, p.List("trusted_cidrs", {}));
+  KAUDIT_ASSIGN_OR_RETURN(CidrList trusted, CidrList::Parse(list, p.KeyPath("trusted_cidrs")));
+  KAUDIT_ASSIGN_OR_RETURN(auto users,
+                          PatternsParam(p, "system_users",
+                                        {"system:node:.*", "system:kube-.*", "system:apiserver",
+                                         "system:serviceaccount:kube-system:.*", "eks:.*"}));
+  KAUDIT_ASSIGN_OR_RETURN(RepeatGate repeat, RepeatGateParams(p));
+  return std::make_unique<SystemIdentityUntrustedSource>(std::move(trusted), std::move(users),
+                                                         std::move(repeat));
+}
+
+}  // namespace kaudit
