@@ -26,6 +26,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "tests/support/held_fifo.h"
 #include "tests/support/process.h"
 #include "tests/support/test_util.h"
 #include "tests/support/webhook_client.h"
@@ -38,6 +39,7 @@ using testing::Certs;
 using testing::CurlResult;
 using testing::GetCerts;
 using ::testing::HasSubstr;
+using testing::HeldFifo;
 using testing::kCurl;
 constexpr char kOpenssl[] = "/usr/bin/openssl";
 using testing::Post;
@@ -265,41 +267,6 @@ int PostWithRetries(const std::string& url, const std::string& file, std::atomic
   }
   return code;
 }
-
-// A FIFO an alert sink writes to, whose reader (the test) holds it: its pipe is shrunk to 4 KiB
-// and nothing is read until Drain(), so the sink's writes block. Drain() reads everything in
-// the background until kaudit closes its end; Wait() returns what was read.
-class HeldFifo {
- public:
-  explicit HeldFifo(std::string path) : path_(std::move(path)) {
-    if (mkfifo(path_.c_str(), 0600) != 0) return;
-    fd_ = open(path_.c_str(), O_RDONLY | O_NONBLOCK);
-    if (fd_ >= 0 && fcntl(fd_, F_SETPIPE_SZ, 4096) <= 0) fd_ = -1;
-  }
-  ~HeldFifo() {
-    if (reader_.joinable()) reader_.join();
-    if (fd_ >= 0) close(fd_);
-  }
-  bool ok() const { return fd_ >= 0; }
-  const std::string& path() const { return path_; }
-  void Drain() {
-    reader_ = std::thread([this] {
-      fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
-      char buf[65536];
-      for (ssize_t n; (n = read(fd_, buf, sizeof buf)) > 0;) data_.append(buf, n);
-    });
-  }
-  std::string Wait() {
-    if (reader_.joinable()) reader_.join();
-    return data_;
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  std::thread reader_;
-  std::string data_;
-};
 
 // A config with one extra file sink of pod_exec_attach alerts writing to `fifo`.
 std::string FifoSinkConfig(const std::string& fifo, int queue_max) {
