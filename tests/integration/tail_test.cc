@@ -183,7 +183,13 @@ TEST_F(TailTest, RotationsAndKillNineProcessEveryLineExactlyOnce) {
   const std::string summary = ReadFile(dir_ + "/summary3.json");
   EXPECT_NE(summary.find(absl::StrCat("\"events\":", kLines - base_events, ",")), std::string::npos)
       << summary.substr(0, 300) << " base " << base_events;
-  EXPECT_NE(kaudit->err().find("resuming in rotated file"), std::string::npos) << kaudit->err();
+  // The last restart crossed rotations made while kaudit was down: it resumed inside a rotated
+  // file, or (when the crash came after that file was read to its end) went on with the rotated
+  // files it had not read. Which one depends on where the checkpoint stood at the kill.
+  const std::string err = kaudit->err();
+  EXPECT_TRUE(err.find("resuming in rotated file") != std::string::npos ||
+              err.find("reading rotated file") != std::string::npos)
+      << err;
 }
 
 }  // namespace
