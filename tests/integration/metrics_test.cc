@@ -26,23 +26,7 @@ using testing::RunKaudit;
 using testing::RunProcess;
 using testing::SourcePath;
 
-// A loopback port that was free a moment ago (bound, read back, closed).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
+// GET with curl; the body, and the HTTP status in *code.
 std::string Curl(const std::string& url, std::string* code = nullptr) {
   auto r = RunProcess({"/usr/bin/curl", "-s", "--max-time", "5", "-w", "\n%{http_code}", url});
   std::string out = r.out;
@@ -78,16 +62,16 @@ double JsonNumber(const std::string& json, const std::string& anchor, const std:
 }
 
 TEST(MetricsTest, CurlAfterAReplayShowsTheSummaryCounters) {
-  int port = FreePort();
-  ASSERT_GT(port, 0);
+  // Port 0 and the port kaudit logs: a port picked by the test could be taken by another
+  // test's process before kaudit binds it (ctest runs tests in parallel).
   std::string tmp = testing::TempDir();
-  testing::ProcessResult r;
-  std::thread run([&] {
-    r = RunKaudit({"replay", "--no-progress", "--format", "json", "--metrics-addr",
-                   absl::StrCat("127.0.0.1:", port), "--metrics-linger", "60s", "--summary-file",
-                   tmp + "/s.json", SourcePath("tests/data/falco"), SourcePath("tests/data/public"),
-                   SourcePath("tests/data/detectors/secret_enumeration/fires")});
-  });
+  auto run = testing::StartKaudit({"replay", "--no-progress", "--format", "json", "--metrics-addr",
+                                   "127.0.0.1:0", "--metrics-linger", "180s", "--summary-file",
+                                   tmp + "/s.json", "-o", tmp + "/alerts.json",
+                                   SourcePath("tests/data/falco"), SourcePath("tests/data/public"),
+                                   SourcePath("tests/data/detectors/secret_enumeration/fires")});
+  const int port = testing::WaitForMetricsPort(*run);
+  ASSERT_GT(port, 0) << run->err();
   // Health and readiness while it runs (the final /metrics scrape lets it exit).
   std::string code, health;
   for (int i = 0; i < 600 && code != "200"; ++i) {
@@ -99,7 +83,7 @@ TEST(MetricsTest, CurlAfterAReplayShowsTheSummaryCounters) {
   Curl(absl::StrCat("http://127.0.0.1:", port, "/readyz"), &code);
   EXPECT_EQ(code, "200");
   std::string metrics;
-  for (int i = 0; i < 600; ++i) {  // up to 60 s for the run to finish
+  for (int i = 0; i < 1800; ++i) {  // up to 180 s for the run to finish (slow under ASan)
     metrics = Curl(absl::StrCat("http://127.0.0.1:", port, "/metrics"));
     if (metrics.find("kaudit_run_finished 1") != std::string::npos &&
         std::filesystem::exists(tmp + "/s.json")) {
@@ -143,8 +127,7 @@ TEST(MetricsTest, CurlAfterAReplayShowsTheSummaryCounters) {
   EXPECT_GT(m["kaudit_source_last_event_timestamp_seconds{source=\"replay\"}"], 1.6e9);
   EXPECT_THAT(metrics, HasSubstr("kaudit_build_info{version=\"0.1.0\""));
   // The process ends by itself once a scrape has seen its final counters.
-  run.join();
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(run->Wait(60), 0) << run->err();
 }
 
 TEST(MetricsTest, BadMetricsAddressIsFatal) {
