@@ -64,7 +64,7 @@ void QueuedSink::Spill(std::vector<Alert>& alerts) {
 }
 
 void QueuedSink::Refill() {
-  if (!disk_ || queue_.size() >= opts_.queue_max / 2 + 1) return;
+  if (!disk_ || closing_ || queue_.size() >= opts_.queue_max / 2 + 1) return;
   std::vector<Alert> back;
   auto n = disk_->Read(opts_.queue_max - queue_.size(), back);
   if (!n.ok()) {
@@ -110,7 +110,6 @@ absl::Status QueuedSink::Send(std::span<const Alert> alerts) {
 void QueuedSink::Run() {
   std::mt19937_64 rng(reinterpret_cast<uintptr_t>(this) ^
                       static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
-  std::vector<Alert> batch;
   absl::Duration backoff = opts_.retry_initial;
   LogLimiter failures(3);
   std::unique_lock<std::mutex> l(mu_);
@@ -120,11 +119,13 @@ void QueuedSink::Run() {
       return stop_ || queue_.size() >= opts_.batch_max || (flush_waiters_ > 0 && !queue_.empty());
     });
     Refill();
+    if (closing_) return;
     if (queue_.empty()) {
       if (stop_) return;
       continue;
     }
     size_t n = std::min(opts_.batch_max, queue_.size());
+    std::vector<Alert>& batch = in_flight_batch_;
     batch.assign(std::make_move_iterator(queue_.begin()),
                  std::make_move_iterator(queue_.begin() + n));
     queue_.erase(queue_.begin(), queue_.begin() + n);
@@ -135,6 +136,17 @@ void QueuedSink::Run() {
     absl::Status s = transport_->Deliver(batch);
 
     l.lock();
+    if (closing_) {
+      // Flush() already put this batch on disk or counted it as dropped; it got through after
+      // all, so it counts as sent (and, without a disk buffer, no longer as dropped).
+      if (s.ok()) {
+        stats_.sent += n;
+        if (!disk_) stats_.dropped_shutdown -= n;
+      }
+      in_flight_ = 0;
+      drained_.notify_all();
+      return;
+    }
     if (s.ok()) {
       stats_.sent += n;
       ++stats_.batches;
@@ -176,11 +188,15 @@ absl::Status QueuedSink::Flush() {
   });
   --flush_waiters_;
   if (done) return absl::OkStatus();
+  closing_ = true;
   if (disk_) {
-    // Undelivered alerts stay on disk for the next start; the memory queue is older than what
-    // waits on disk, so it goes in front.
-    std::vector<Alert> rest(std::make_move_iterator(queue_.begin()),
-                            std::make_move_iterator(queue_.end()));
+    // Undelivered alerts stay on disk for the next start; the batch in flight and then the
+    // memory queue are older than what waits on disk, so they go in front. The batch in
+    // flight may still get through: then it is delivered again next time (at least once).
+    std::vector<Alert> rest;
+    if (in_flight_ > 0) rest = in_flight_batch_;
+    rest.insert(rest.end(), std::make_move_iterator(queue_.begin()),
+                std::make_move_iterator(queue_.end()));
     queue_.clear();
     if (absl::Status s = disk_->Prepend(rest); !s.ok()) {
       stats_.dropped_disk += rest.size();
@@ -193,7 +209,8 @@ absl::Status QueuedSink::Flush() {
                                                "kept in the disk buffer for the next start"));
   }
   uint64_t left = queue_.size() + in_flight_;
-  stats_.dropped_shutdown += queue_.size();
+  // The batch in flight counts as dropped too unless its delivery still succeeds.
+  stats_.dropped_shutdown += left;
   queue_.clear();
   return absl::UnavailableError(absl::StrCat("sink ", opts_.name, ": ", left,
                                              " alerts not delivered within the flush timeout"));

@@ -70,8 +70,10 @@ class QueuedSink final : public AlertSink {
   ~QueuedSink() override;
 
   absl::Status Send(std::span<const Alert> alerts) override;
-  // Waits until everything queued was delivered or flush_timeout passed (the rest is dropped
-  // and counted; the status then says how many).
+  // Waits until everything queued was delivered or flush_timeout passed. Then the rest,
+  // including a batch still in flight, goes to the disk buffer (it may be delivered twice:
+  // at least once) or is dropped and counted; the status says how many. Called at shutdown:
+  // after a timeout the sink delivers nothing more.
   absl::Status Flush() override;
   bool WaitSettled(uint64_t count, absl::Duration timeout) override;
   SinkStats stats() const;
@@ -96,8 +98,12 @@ class QueuedSink final : public AlertSink {
   std::condition_variable cv_;       // work arrived / stop
   std::condition_variable drained_;  // queue emptied / space freed
   std::deque<Alert> queue_;
+  std::vector<Alert> in_flight_batch_;  // written by Run() under mu_, read by Deliver()
   size_t in_flight_ = 0;
   bool stop_ = false;
+  // Flush() gave up: what was queued or in flight is on disk (or counted as dropped), and
+  // the worker starts no delivery and no retry any more.
+  bool closing_ = false;
   int flush_waiters_ = 0;  // Flush() / WaitSettled() callers: deliver partial batches now
   SinkStats stats_;
   std::thread worker_;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 
@@ -258,6 +259,56 @@ TEST(QueuedSinkDiskTest, UndeliveredAtExitIsSentFirstAtTheNextStart) {
   ASSERT_EQ(tp->got.size(), 510u);
   EXPECT_EQ(tp->got.front(), "user-0");
   EXPECT_EQ(tp->got.back(), "user-509");
+}
+
+// A destination whose first delivery hangs until released, then fails (a hung connection).
+class HangsOnce final : public Transport {
+ public:
+  absl::Status Deliver(std::span<const Alert> batch) override {
+    std::unique_lock<std::mutex> l(mu);
+    ++calls;
+    entered.notify_all();
+    released.wait(l, [&] { return release; });
+    return absl::UnavailableError("hung, then reset");
+  }
+  std::mutex mu;
+  std::condition_variable entered, released;
+  int calls = 0;
+  bool release = false;
+};
+
+TEST(QueuedSinkDiskTest, BatchInFlightWhenFlushGivesUpStaysOnDisk) {
+  const std::string dir = TempDir() + "/buf";
+  {
+    auto t = std::make_unique<HangsOnce>();
+    HangsOnce* tp = t.get();
+    QueuedSink sink(Fast(20), testing::TestContext(), std::move(t),
+                    *DiskBuffer::Open({dir, 64ull << 20, 64 << 10}));
+    ASSERT_TRUE(sink.Send(Range(0, 500)).ok());
+    {
+      std::unique_lock<std::mutex> l(tp->mu);
+      tp->entered.wait(l, [&] { return tp->calls > 0; });
+    }
+    // A batch is in flight, neither in memory nor on disk, when the flush timeout passes.
+    absl::Status s = sink.Flush();
+    EXPECT_FALSE(s.ok());
+    EXPECT_EQ(sink.stats().disk_pending, 500u) << s;
+    EXPECT_EQ(sink.stats().dropped(), 0u);
+    {
+      std::lock_guard<std::mutex> l(tp->mu);
+      tp->release = true;
+    }
+    tp->released.notify_all();
+  }
+  auto t = std::make_unique<Switchable>();
+  Switchable* tp = t.get();
+  tp->down = false;
+  QueuedSink sink(Fast(20), testing::TestContext(), std::move(t),
+                  *DiskBuffer::Open({dir, 64ull << 20, 64 << 10}));
+  ASSERT_TRUE(sink.Flush().ok());
+  std::lock_guard<std::mutex> l(tp->mu);
+  ASSERT_EQ(tp->got.size(), 500u);
+  for (int i = 0; i < 500; ++i) ASSERT_EQ(tp->got[i], absl::StrCat("user-", i)) << i;
 }
 
 }  // namespace
