@@ -96,6 +96,17 @@ absl::StatusOr<Config> CommonFlags::Load() const {
   return c;
 }
 
+absl::Status OutputComplete(const RunSummary& summary) {
+  for (const SinkStats& s : summary.sinks) {
+    if (s.name != "output" || s.dropped() == 0) continue;
+    return absl::DataLossError(
+        absl::StrCat(s.dropped(), " of ", s.accepted,
+                     " alerts were not written to the alert output (its writes kept failing until "
+                     "output.flush_timeout; see the sink error above)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReportSummary(const RunSummary& summary, const CommonFlags& flags) {
   if (!flags.quiet) std::fputs(summary.ToText().c_str(), stderr);
   if (flags.summary_file.empty()) return absl::OkStatus();

@@ -67,6 +67,9 @@ struct CommonFlags {
 
 // Prints the summary on stderr (unless quiet) and writes it as JSON to --summary-file.
 [[nodiscard]] absl::Status ReportSummary(const RunSummary& summary, const CommonFlags& flags);
+// DataLoss when the primary alert output (stdout or -o) could not take every alert: its
+// writes kept failing (disk full) past output.flush_timeout. The run then exits with 1.
+[[nodiscard]] absl::Status OutputComplete(const RunSummary& summary);
 
 std::string Version();
 

@@ -112,6 +112,7 @@ int RunLive(const std::string& mode, const CommonFlags& flags, LiveOptions queue
   (*source)->Finished();
   summary = gather(summary);
   if (absl::Status s = ReportSummary(summary, flags); !s.ok()) return Fatal(log, s);
+  if (absl::Status s = OutputComplete(summary); !s.ok()) return Fatal(log, s);
   return kExitOk;
 }
 

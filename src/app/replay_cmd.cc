@@ -101,6 +101,8 @@ int RunReplay(const ReplayFlags& f) {
   if (!summary.ok()) return Fatal(log, summary.status());
   summary->sinks = (*sinks)->stats();
   if (absl::Status s = ReportSummary(*summary, f.common); !s.ok()) return Fatal(log, s);
+  int exit_status = kExitOk;
+  if (absl::Status s = OutputComplete(*summary); !s.ok()) exit_status = Fatal(log, s);
   {
     std::lock_guard<std::mutex> l(snapshot_mu);
     snapshot = *summary;
@@ -114,7 +116,7 @@ int RunReplay(const ReplayFlags& f) {
     while (!final_scraped && clock.Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
     absl::SleepFor(absl::Milliseconds(200));  // let that scrape's response be written
   }
-  return kExitOk;
+  return exit_status;
 }
 
 }  // namespace

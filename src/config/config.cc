@@ -429,6 +429,7 @@ absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
                 return absl::OkStatus();
               }},
              {"file", StringField(&c.output.file)},
+             {"flush_timeout", DurationField(&c.output.flush_timeout)},
              {"min_severity",
               [&](const YAML::Node& v, const std::string& vp) -> absl::Status {
                 KAUDIT_ASSIGN_OR_RETURN(std::string s, Scalar(v, vp));

@@ -39,6 +39,10 @@ struct OutputConfig {
   std::string format = "auto";              // output.format: auto | json | text
   std::string file;                         // output.file ("" = stdout)
   Severity min_severity = Severity::kInfo;  // output.min_severity
+  // output.flush_timeout: a failed write (disk full) is retried while the run lasts; at the end
+  // of the run kaudit waits this long for the rest, then exits with status 1 naming what was
+  // not written.
+  absl::Duration flush_timeout = absl::Minutes(5);
 };
 
 // One alert destination (sinks: [...]). Every sink has its own queue, batching and retries.

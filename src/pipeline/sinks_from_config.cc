@@ -59,7 +59,7 @@ absl::StatusOr<std::unique_ptr<SinkSet>> BuildSinks(const Config& config, bool s
     q.block_when_full = true;
     q.batch_max = 1000;
     q.flush_interval = absl::Milliseconds(50);
-    q.flush_timeout = absl::Hours(1);
+    q.flush_timeout = config.output.flush_timeout;
     set->Add(std::make_unique<QueuedSink>(q, ctx, std::move(t)));
   }
 

@@ -122,6 +122,34 @@ sinks:
   std::printf("file sink on /dev/full: exit %d after %.1f s\n", r.exit_code, secs);
 }
 
+TEST(FaultsTest, TheAlertOutputOnAFullDiskGivesUpAfterItsFlushTimeoutAndTheRunFails) {
+  std::string tmp = testing::TempDir();
+  WriteFile(tmp + "/events.log", FiringLog());
+  WriteFile(tmp + "/kaudit.yaml", absl::StrCat(R"(
+output: {file: /dev/full, format: json, flush_timeout: 2s}
+sinks:
+  - {name: copy, type: file, path: ")",
+                                               tmp, R"(/copy.jsonl"}
+)"));
+  auto start = std::chrono::steady_clock::now();
+  auto r = RunKaudit({"replay", "-c", tmp + "/kaudit.yaml", "--summary-file", tmp + "/s.json",
+                      "--no-progress", tmp + "/events.log"});
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Alerts that could not be written are a failed run, said plainly, within the timeout.
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_LT(secs, 20.0);
+  EXPECT_THAT(r.err, HasSubstr("/dev/full: write failed: No space left on device"));
+  std::string s = ReadFile(tmp + "/s.json");
+  int alerts = SummaryAlerts(s);
+  EXPECT_GE(alerts, 5);
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat(alerts, " of ", alerts,
+                                            " alerts were not written to the alert output")));
+  EXPECT_THAT(
+      s, HasSubstr(absl::StrCat(R"("output":{"accepted":)", alerts, R"(,"filtered":0,"sent":0)")));
+  // The other sink got everything.
+  EXPECT_EQ(CountLines(ReadFile(tmp + "/copy.jsonl")), alerts);
+}
+
 // Accepts every connection and never answers (keeps the sockets open until destroyed).
 class SilentServer {
  public:
