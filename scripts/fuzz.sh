@@ -11,7 +11,7 @@ build="$(cd "$1" && pwd)"
 seconds="$2"
 shift 2
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(framing detectors pod_spec config exec_command webhook)
+[ ${#targets[@]} -gt 0 ] || targets=(framing detectors pod_spec config exec_command webhook csr)
 bash "$root/scripts/fuzz_seeds.sh" "$build/fuzz-seeds" > /dev/null
 status=0
 summary="$build/fuzz-summary.txt"

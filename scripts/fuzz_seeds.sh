@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$1"
-mkdir -p "$out"/{framing,detectors,pod_spec,config,exec_command,webhook}
+mkdir -p "$out"/{framing,detectors,pod_spec,config,exec_command,webhook,csr}
 n=0
 # Whole event files (small ones) for framing and the detectors.
 while IFS= read -r -d '' f; do
@@ -17,7 +17,7 @@ while IFS= read -r -d '' f; do
 done < <(find "$root/tests/data/falco" "$root/tests/data/detectors" "$root/tests/data/public" \
   -type f \( -name '*.json' -o -name '*.jsonl' -o -name '*.log' \) -print0)
 # Crash inputs already found stay in the corpora.
-for t in framing detectors pod_spec config exec_command webhook; do
+for t in framing detectors pod_spec config exec_command webhook csr; do
   if [ -d "$root/tests/data/regress/$t" ]; then
     cp "$root/tests/data/regress/$t"/* "$out/$t/" 2>/dev/null || true
   fi
@@ -37,6 +37,16 @@ find "$root/tests/data/falco" "$root/tests/data/detectors" -type f -name '*.json
     i=$((i + 1))
     printf '%s' "$line" > "$out/exec_command/uri_$i"
   done
+# CSRs of the detector fixtures: spec.request as is (first byte 0) and as DER (first byte 1).
+i=0
+find "$root/tests/data/detectors" -type f -name '*.jsonl' -print0 | xargs -0 cat |
+  jq -r '.requestObject.spec.request? // .responseObject.spec.request? // empty' 2>/dev/null |
+  sort -u | while IFS= read -r req; do
+    i=$((i + 1))
+    { printf '\0'; printf '%s' "$req"; } > "$out/csr/request_$i"
+    { printf '\1'; printf '%s' "$req" | base64 -d | openssl req -outform DER 2>/dev/null; } \
+      > "$out/csr/der_$i"
+  done
 cp "$root/configs/kaudit.yaml" "$out/config/kaudit.yaml"
 find "$root/configs" "$root/deploy" -type f \( -name '*.yaml' -o -name '*.yml' \) -size -64k \
   -print0 | while IFS= read -r -d '' f; do cp "$f" "$out/config/$(basename "$f")"; done
@@ -44,6 +54,6 @@ find "$root/configs" "$root/deploy" -type f \( -name '*.yaml' -o -name '*.yml' \
 for f in $(ls "$out/webhook" | head -n 20); do
   { printf '\x0c'; tail -c +2 "$out/webhook/$f" | gzip -c; } > "$out/webhook/gz_$f"
 done
-for t in framing detectors pod_spec config exec_command webhook; do
+for t in framing detectors pod_spec config exec_command webhook csr; do
   echo "seeds $t: $(ls "$out/$t" | wc -l)"
 done

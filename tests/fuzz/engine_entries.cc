@@ -3,8 +3,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
+#include "detectors/common/csr.h"
 #include "detectors/common/util.h"
 #include "detectors/registry.h"
+#include "src/common/strings.h"
 #include "src/config/config.h"
 #include "src/engine/dispatcher.h"
 #include "src/parse/event_reader.h"
@@ -83,6 +86,37 @@ void FuzzExecCommand(const uint8_t* data, size_t size) {
   g_sink = g_sink + t.sum() + IsHealthOrVersionPath(uri);
 }
 
+void FuzzCsr(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
+  std::string request;
+  switch (data[0] % 3) {
+    case 0:  // the bytes are spec.request as it stands in the event
+      request = std::string(rest);
+      break;
+    case 1: {  // the bytes are the DER request: wrapped in PEM, then base64 as Kubernetes does
+      std::string der64;
+      absl::Base64Escape(ToAbsl(rest), &der64);
+      std::string pem = "-----BEGIN CERTIFICATE REQUEST-----\n";
+      for (size_t i = 0; i < der64.size(); i += 64) {
+        pem += der64.substr(i, 64);
+        pem += '\n';
+      }
+      pem += "-----END CERTIFICATE REQUEST-----\n";
+      absl::Base64Escape(pem, &request);
+      break;
+    }
+    default:  // the bytes are the PEM text
+      absl::Base64Escape(ToAbsl(rest), &request);
+      break;
+  }
+  CsrSubject s = DecodeCsrSubject(request);
+  Toucher t;
+  t(s.common_name);
+  for (const std::string& o : s.organizations) t(o);
+  g_sink = g_sink + t.sum() + s.ok;
+}
+
 FuzzEntry FuzzEntryByName(std::string_view name) {
   if (name == "framing") return &FuzzFraming;
   if (name == "detectors") return &FuzzDetectors;
@@ -90,6 +124,7 @@ FuzzEntry FuzzEntryByName(std::string_view name) {
   if (name == "config") return &FuzzConfig;
   if (name == "exec_command") return &FuzzExecCommand;
   if (name == "webhook") return &FuzzWebhook;
+  if (name == "csr") return &FuzzCsr;
   return nullptr;
 }
 

@@ -27,9 +27,13 @@ void FuzzExecCommand(const uint8_t* data, size_t size);
 // kept-alive connection; any answer but 200/400/401/403/413/415/429/503 is a crash.
 void FuzzWebhook(const uint8_t* data, size_t size);
 
+// DecodeCsrSubject (base64 of a PEM PKCS#10 request, as in a CSR's spec.request). The first
+// byte picks what the rest is: spec.request itself, a DER request (wrapped in PEM and base64
+// here, so the fuzzer mutates the ASN.1) or the PEM text.
+void FuzzCsr(const uint8_t* data, size_t size);
+
 // The targets by name ("framing", "detectors", "pod_spec", "config", "exec_command",
-// "webhook"); nullptr
-// for an unknown name.
+// "webhook", "csr"); nullptr for an unknown name.
 using FuzzEntry = void (*)(const uint8_t*, size_t);
 FuzzEntry FuzzEntryByName(std::string_view name);
 

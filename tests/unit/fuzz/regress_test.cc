@@ -18,8 +18,8 @@ namespace fs = std::filesystem;
 using testing::ReadFile;
 using testing::SourcePath;
 
-constexpr const char* kTargets[] = {"framing", "detectors",    "pod_spec",
-                                    "config",  "exec_command", "webhook"};
+constexpr const char* kTargets[] = {"framing",      "detectors", "pod_spec", "config",
+                                    "exec_command", "webhook",   "csr"};
 
 void Feed(fuzz::FuzzEntry entry, const std::string& bytes) {
   entry(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
