@@ -19,10 +19,11 @@
 namespace kaudit {
 namespace {
 
-class DeniedBurstByIp final : public Detector {
+class DeniedBurstByIp final : public WindowedBurstDetector {
  public:
-  DeniedBurstByIp(size_t threshold, bool loopback, DistinctWindowCounter::Options o)
-      : threshold_(threshold), loopback_(loopback), counter_(o) {
+  DeniedBurstByIp(size_t threshold, bool loopback, DistinctWindowCounter::Options o,
+                  BurstBaseline::Options b)
+      : WindowedBurstDetector(threshold, o, b), loopback_(loopback) {
     info_.id = "denied_burst_by_ip";
     info_.title = "Burst of refused requests from one address";
     info_.description =
@@ -35,33 +36,23 @@ class DeniedBurstByIp final : public Detector {
     info_.stateful = true;
   }
 
-  const DetectorInfo& info() const override { return info_; }
-  size_t state_entries() const override { return counter_.size(); }
-  uint64_t state_evictions() const override { return counter_.evictions(); }
-
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome || (e.response_code != 401 && e.response_code != 403)) return;
     std::string_view ip = e.SourceIp();
     if (ip.empty() || (!loopback_ && IsLoopbackIp(ip))) return;
-    auto& st = counter_.Add(ip, e.audit_id, e.stage_timestamp, e.audit_id);
-    if (st.values.size() < threshold_ || e.stage_timestamp < st.quiet_until) return;
-    Alert a = MakeBurstAlert(info_, e, st, st.values.size());
-    a.AddField("refused", absl::StrCat(st.values.size()));
-    a.message = absl::StrCat(st.values.size(), " requests from ", ToAbsl(ip), " were refused (",
-                             "401/403) within ", absl::FormatDuration(counter_.options().window),
-                             ", the last by ", ActorLabel(e),
-                             ": a scanner or a stolen credential probing the API");
+    Burst b = Count(ip, e.audit_id, e.stage_timestamp, e.audit_id);
+    if (b.state == nullptr) return;
+    Alert a = BurstAlert(e, b);
+    a.AddField("refused", absl::StrCat(b.count));
+    a.message = absl::StrCat(b.count, " requests from ", ToAbsl(ip), " were refused (",
+                             "401/403) within ", absl::FormatDuration(window()), ", the last by ",
+                             ActorLabel(e), ": a scanner or a stolen credential probing the API");
     out.Emit(std::move(a));
-    QuietAfterAlert(counter_, st, e.stage_timestamp);
+    Alerted(ip, b, e.stage_timestamp);
   }
 
-  void OnWatermark(absl::Time watermark, AlertEmitter& out) override { counter_.Expire(watermark); }
-
  private:
-  DetectorInfo info_;
-  size_t threshold_;
   bool loopback_;
-  DistinctWindowCounter counter_;
 };
 
 }  // namespace
@@ -69,10 +60,11 @@ class DeniedBurstByIp final : public Detector {
 absl::StatusOr<std::unique_ptr<Detector>> NewDeniedBurstByIp(DetectorParams& p) {
   KAUDIT_ASSIGN_OR_RETURN(int64_t threshold, p.Int("threshold", 10, 2, 100000));
   KAUDIT_ASSIGN_OR_RETURN(bool loopback, p.Bool("include_loopback", false));
-  KAUDIT_ASSIGN_OR_RETURN(
-      DistinctWindowCounter::Options o,
-      WindowParams(p, absl::Minutes(10), absl::Hours(24), static_cast<size_t>(threshold) * 2));
-  return std::make_unique<DeniedBurstByIp>(static_cast<size_t>(threshold), loopback, o);
+  KAUDIT_ASSIGN_OR_RETURN(BurstBaseline::Options b, BaselineParams(p));
+  KAUDIT_ASSIGN_OR_RETURN(DistinctWindowCounter::Options o,
+                          WindowParams(p, absl::Minutes(10), absl::Hours(24),
+                                       BurstValuesPerKey(static_cast<size_t>(threshold), b)));
+  return std::make_unique<DeniedBurstByIp>(static_cast<size_t>(threshold), loopback, o, b);
 }
 
 }  // namespace kaudit

@@ -21,11 +21,11 @@
 namespace kaudit {
 namespace {
 
-class MassDeletion final : public Detector {
+class MassDeletion final : public WindowedBurstDetector {
  public:
   MassDeletion(std::vector<std::string> resources, size_t threshold,
-               DistinctWindowCounter::Options o)
-      : threshold_(threshold), counter_(o) {
+               DistinctWindowCounter::Options o, BurstBaseline::Options b)
+      : WindowedBurstDetector(threshold, o, b) {
     info_.id = "mass_deletion";
     info_.title = "Mass deletion";
     info_.description =
@@ -43,10 +43,6 @@ class MassDeletion final : public Detector {
                                  "system:serviceaccount:kube-system:.*"};
   }
 
-  const DetectorInfo& info() const override { return info_; }
-  size_t state_entries() const override { return counter_.size(); }
-  uint64_t state_evictions() const override { return counter_.evictions(); }
-
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome || !e.Succeeded() || !e.object.subresource.empty()) return;
     if (e.verb == Verb::kDeleteCollection) {
@@ -61,23 +57,18 @@ class MassDeletion final : public Detector {
     }
     value_.clear();
     absl::StrAppend(&value_, ToAbsl(e.object.resource), " ", ObjectLabel(e));
-    auto& st = counter_.Add(e.Actor(), value_, e.stage_timestamp, e.audit_id);
-    if (st.values.size() < threshold_ || e.stage_timestamp < st.quiet_until) return;
-    Alert a = MakeBurstAlert(info_, e, st, st.values.size());
-    a.AddField("deleted", absl::StrCat(st.values.size()));
-    a.message = absl::StrCat(
-        ActorLabel(e), " deleted ", st.values.size(), " objects (the last: ", value_, ") within ",
-        absl::FormatDuration(counter_.options().window), ": data destruction or denial of service");
+    Burst b = Count(e.Actor(), value_, e.stage_timestamp, e.audit_id);
+    if (b.state == nullptr) return;
+    Alert a = BurstAlert(e, b);
+    a.AddField("deleted", absl::StrCat(b.count));
+    a.message = absl::StrCat(ActorLabel(e), " deleted ", b.count, " objects (the last: ", value_,
+                             ") within ", absl::FormatDuration(window()),
+                             ": data destruction or denial of service");
     out.Emit(std::move(a));
-    QuietAfterAlert(counter_, st, e.stage_timestamp);
+    Alerted(e.Actor(), b, e.stage_timestamp);
   }
 
-  void OnWatermark(absl::Time watermark, AlertEmitter& out) override { counter_.Expire(watermark); }
-
  private:
-  DetectorInfo info_;
-  size_t threshold_;
-  DistinctWindowCounter counter_;
   std::string value_;
 };
 
@@ -90,10 +81,11 @@ absl::StatusOr<std::unique_ptr<Detector>> NewMassDeletion(DetectorParams& p) {
                            "jobs", "cronjobs", "namespaces", "services", "persistentvolumeclaims",
                            "persistentvolumes", "configmaps", "secrets"}));
   KAUDIT_ASSIGN_OR_RETURN(int64_t threshold, p.Int("threshold", 10, 2, 100000));
-  KAUDIT_ASSIGN_OR_RETURN(
-      DistinctWindowCounter::Options o,
-      WindowParams(p, absl::Minutes(10), absl::Hours(24), static_cast<size_t>(threshold) * 2));
-  return std::make_unique<MassDeletion>(std::move(resources), static_cast<size_t>(threshold), o);
+  KAUDIT_ASSIGN_OR_RETURN(BurstBaseline::Options b, BaselineParams(p));
+  KAUDIT_ASSIGN_OR_RETURN(DistinctWindowCounter::Options o,
+                          WindowParams(p, absl::Minutes(10), absl::Hours(24),
+                                       BurstValuesPerKey(static_cast<size_t>(threshold), b)));
+  return std::make_unique<MassDeletion>(std::move(resources), static_cast<size_t>(threshold), o, b);
 }
 
 }  // namespace kaudit
