@@ -4,6 +4,8 @@
 // window, exact while the bounds hold (`max_keys` addresses, LRU; 2x threshold per address),
 // evictions counted. Loopback addresses (the API server's own clients) are skipped unless
 // `include_loopback`. One alert per address per window. Medium.
+// The threshold is a floor: after a learning period each key's own usual level can raise it
+// (BurstBaseline in detectors/common/burst.h, persisted in engine.state_dir).
 #include <memory>
 #include <string>
 

@@ -5,6 +5,8 @@
 // source IP, user agent), the kinds read in a sliding event-time window (exact; at most
 // `max_keys` keys, LRU, evictions counted). Loopback clients are skipped. One alert per key
 // per window. Medium.
+// The threshold is a floor: after a learning period each key's own usual level can raise it
+// (BurstBaseline in detectors/common/burst.h, persisted in engine.state_dir).
 #include <memory>
 #include <string>
 #include <vector>

@@ -5,6 +5,8 @@
 // `max_keys` identities, LRU; 2x threshold objects per identity), evictions counted. One alert
 // per identity per window. High. The controllers that delete as their job (garbage collector,
 // namespace controller, nodes evicting their pods) are allow-listed by default.
+// The threshold is a floor: after a learning period each key's own usual level can raise it
+// (BurstBaseline in detectors/common/burst.h, persisted in engine.state_dir).
 #include <memory>
 #include <string>
 #include <vector>

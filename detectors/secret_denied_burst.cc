@@ -4,6 +4,8 @@
 // per (identity, namespace), the refused reads (by auditID) in a sliding event-time window,
 // exact while the bounds hold (`max_keys` keys, LRU; 2x threshold per key), evictions
 // counted. One alert per key per window. Medium.
+// The threshold is a floor: after a learning period each key's own usual level can raise it
+// (BurstBaseline in detectors/common/burst.h, persisted in engine.state_dir).
 #include <memory>
 #include <string>
 

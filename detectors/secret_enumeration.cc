@@ -2,6 +2,8 @@
 // event-time window. Stateful and bounded: per identity, the distinct secrets (namespace/name)
 // read successfully in the window, exact until max_keys identities or max_secrets_per_key
 // secrets per identity are exceeded (evictions are counted). One alert per identity per window.
+// The threshold is a floor: after a learning period each key's own usual level can raise it
+// (BurstBaseline in detectors/common/burst.h, persisted in engine.state_dir).
 #include <algorithm>
 #include <memory>
 #include <string>
