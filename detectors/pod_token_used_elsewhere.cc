@@ -12,7 +12,9 @@
 // A later request with that pod's token from any other address is reported: one alert per
 // pod and address. Stateful and bounded: pods (`max_pods`, LRU, evictions counted; forgotten
 // after `idle` without events or when deleted) with at most 4 addresses each, nodes
-// (`max_nodes`, LRU, counted) with at most 4 addresses each.
+// (`max_nodes`, LRU, counted) with at most 4 addresses each. Persistent: what was learned of
+// pods and nodes survives a restart (engine.state_dir), or the first use after a restart would
+// be trusted again.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -20,6 +22,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "detectors/common/json_scan.h"
 #include "detectors/common/util.h"
 #include "src/common/status_macros.h"
@@ -76,6 +79,52 @@ class PodTokenUsedElsewhere final : public Detector {
     return pods_.evictions() + nodes_.evictions() + address_evictions_;
   }
 
+  bool persistent() const override { return true; }
+
+  // Records: p <namespace/pod> <uid> <node> <ips,> <reported,> <learned_from> <audit_id>
+  // <last_ns>; n <node> <ips,> <last_ns>.
+  absl::Status SaveState(StateWriter& w) const override {
+    pods_.ForEachOldestFirst([&](const std::string& key, const PodState& p) {
+      w.Record({"p", key, p.uid, p.node, absl::StrJoin(p.ips, ","), absl::StrJoin(p.reported, ","),
+                p.learned_from, p.learned_audit_id, TimeToField(p.last)});
+    });
+    nodes_.ForEachOldestFirst([&](const std::string& key, const NodeState& n) {
+      w.Record({"n", key, absl::StrJoin(n.ips, ","), TimeToField(n.last)});
+    });
+    return absl::OkStatus();
+  }
+
+  absl::Status LoadState(StateReader& r) override {
+    if (r.version() != 1) return r.Error(absl::StrCat("unknown version ", r.version()));
+    std::vector<std::string> f;
+    auto list = [](const std::string& s) {
+      return s.empty() ? std::vector<std::string>()
+                       : std::vector<std::string>(absl::StrSplit(s, ','));
+    };
+    while (r.Next(&f)) {
+      absl::Time t;
+      if (f.size() == 9 && f[0] == "p" && TimeFromField(f[8], &t)) {
+        PodState& p = pods_.Touch(f[1]);
+        p.uid = f[2];
+        p.node = f[3];
+        p.ips = list(f[4]);
+        p.reported = list(f[5]);
+        p.learned_from = f[6];
+        p.learned_audit_id = f[7];
+        p.last = t;
+      } else if (f.size() == 4 && f[0] == "n" && TimeFromField(f[3], &t)) {
+        NodeState& n = nodes_.Touch(f[1]);
+        n.ips = list(f[2]);
+        n.last = t;
+      } else {
+        return r.Error(
+            "expected: p <pod> <uid> <node> <ips> <reported> <learned_from> <audit_id> <last_ns> "
+            "| n <node> <ips> <last_ns>");
+      }
+    }
+    return absl::OkStatus();
+  }
+
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome) return;
     if (StartsWith(e.username, kNodePrefix)) LearnNode(e);
@@ -87,6 +136,8 @@ class PodTokenUsedElsewhere final : public Detector {
   }
 
   void OnWatermark(absl::Time watermark, AlertEmitter& out) override {
+    // The end of input is not idleness: keep what was learned for the state save.
+    if (watermark == absl::InfiniteFuture()) return;
     pods_.EraseOldestWhile([&](const PodState& p) { return p.last + idle_ < watermark; });
     nodes_.EraseOldestWhile([&](const NodeState& n) { return n.last + idle_ < watermark; });
   }

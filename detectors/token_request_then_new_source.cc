@@ -7,8 +7,8 @@
 // used evicted and counted) the last `max_sources` source IPs and user-agent products it used
 // (oldest forgotten and counted) and its pending mint. One alert per mint. Requests carrying
 // user.extra["authentication.kubernetes.io/pod-name"] use a pod's bound token (minted by its
-// kubelet) and are left to pod_token_used_elsewhere. Not persisted: after a restart the
-// sources are learned again.
+// kubelet) and are left to pod_token_used_elsewhere. Persistent: the learned sources and a
+// pending mint survive a restart (engine.state_dir).
 #include <algorithm>
 #include <deque>
 #include <memory>
@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "detectors/common/json_scan.h"
 #include "detectors/common/util.h"
 #include "src/common/status_macros.h"
@@ -79,6 +80,57 @@ class TokenRequestThenNewSource final : public Detector {
   size_t state_entries() const override { return sas_.size(); }
   uint64_t state_evictions() const override { return sas_.evictions() + source_evictions_; }
 
+  bool persistent() const override { return true; }
+
+  // One record per service account: s <account> <last_ns> <ips,> <agents,> and, with a
+  // pending mint, <minter> <ip> <user_agent> <audit_id> <at_ns>.
+  absl::Status SaveState(StateWriter& w) const override {
+    sas_.ForEachOldestFirst([&](const std::string& key, const ServiceAccountState& st) {
+      std::vector<std::string> f = {"s", key, TimeToField(st.last), absl::StrJoin(st.ips, ","),
+                                    absl::StrJoin(st.agents, ",")};
+      if (st.mint.pending) {
+        for (const std::string* v :
+             {&st.mint.minter, &st.mint.ip, &st.mint.user_agent, &st.mint.audit_id}) {
+          f.push_back(*v);
+        }
+        f.push_back(TimeToField(st.mint.at));
+      }
+      w.RecordFields(f);
+    });
+    return absl::OkStatus();
+  }
+
+  absl::Status LoadState(StateReader& r) override {
+    if (r.version() != 1) return r.Error(absl::StrCat("unknown version ", r.version()));
+    std::vector<std::string> f;
+    auto list = [](const std::string& s) {
+      return s.empty() ? std::deque<std::string>()
+                       : std::deque<std::string>(absl::StrSplit(s, ','));
+    };
+    while (r.Next(&f)) {
+      absl::Time last, at;
+      if ((f.size() != 5 && f.size() != 10) || f[0] != "s" || !TimeFromField(f[2], &last) ||
+          (f.size() == 10 && !TimeFromField(f[9], &at))) {
+        return r.Error(
+            "expected: s <account> <last_ns> <ips> <agents> [<minter> <ip> <user_agent> "
+            "<audit_id> <at_ns>]");
+      }
+      ServiceAccountState& st = sas_.Touch(f[1]);
+      st.last = last;
+      st.ips = list(f[3]);
+      st.agents = list(f[4]);
+      if (f.size() == 10) {
+        st.mint.pending = true;
+        st.mint.minter = f[5];
+        st.mint.ip = f[6];
+        st.mint.user_agent = f[7];
+        st.mint.audit_id = f[8];
+        st.mint.at = at;
+      }
+    }
+    return absl::OkStatus();
+  }
+
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome) return;
     if (e.object.resource == "serviceaccounts" && e.object.subresource == "token" &&
@@ -125,6 +177,8 @@ class TokenRequestThenNewSource final : public Detector {
   }
 
   void OnWatermark(absl::Time watermark, AlertEmitter& out) override {
+    // The end of input is not idleness: keep what was learned for the state save.
+    if (watermark == absl::InfiniteFuture()) return;
     // Service accounts idle for `idle` are forgotten (their pending mint long expired).
     sas_.EraseOldestWhile([&](const ServiceAccountState& s) { return s.last + idle_ < watermark; });
   }

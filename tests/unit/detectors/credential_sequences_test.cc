@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "detectors/common/json_scan.h"
+#include "detectors/registry.h"
+#include "src/engine/state_io.h"
 #include "tests/support/detector_harness.h"
 #include "tests/support/test_util.h"
 
@@ -120,6 +122,46 @@ TEST(CsrApprovedThenUsedTest, NamesCreatorApproverAndFirstRequest) {
                               {{"ignore_approvers", "[]"}})
                 .alerts.size(),
             1u);
+}
+
+// What they learned survives a restart: state records round-trip, bad records name the file.
+TEST(CredentialSequencesTest, LearnedStateRoundTripsThroughLoad) {
+  struct Case {
+    std::string id;
+    std::vector<std::vector<std::string>> records;
+  };
+  const std::vector<Case> cases = {
+      {"pod_token_used_elsewhere",
+       {{"p", "default/web", "uid-1", "minikube", "10.244.1.7,192.168.49.2", "198.51.100.7",
+         "pod status", "c47a1000-0000-4000-8000-000000000001", "1717243200000000000"},
+        {"n", "minikube", "192.168.49.2", "1717243200000000000"}}},
+      {"token_request_then_new_source",
+       {{"s", "system:serviceaccount:ci:web", "1717243200000000000", "10.1.2.3", "app"},
+        {"s", "system:serviceaccount:ci:deployer", "1717243200000000000", "10.1.2.3,10.1.2.4",
+         "app,kubectl", "alice", "10.0.0.5", "kubectl/v1.29.0",
+         "c47a1000-0000-4000-8000-000000000002", "1717243100000000000"}}},
+  };
+  for (const auto& c : cases) {
+    auto d = NewDetectorWithDefaults(c.id);
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE((*d)->persistent()) << c.id;
+    StateWriter w(c.id, 1);
+    for (const auto& r : c.records) w.RecordFields(r);
+    auto r = StateReader::Parse(w.Finish(), c.id, "mem");
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*d)->LoadState(*r).ok()) << c.id;
+    EXPECT_EQ((*d)->state_entries(), 2u) << c.id;
+    StateWriter out(c.id, 1);
+    ASSERT_TRUE((*d)->SaveState(out).ok());
+    EXPECT_EQ(out.Finish(), w.Finish()) << c.id;
+    StateWriter bad(c.id, 1);
+    bad.Record({"x"});
+    auto rb = StateReader::Parse(bad.Finish(), c.id, "bad.state");
+    ASSERT_TRUE(rb.ok());
+    absl::Status s = (*NewDetectorWithDefaults(c.id))->LoadState(*rb);
+    EXPECT_FALSE(s.ok()) << c.id;
+    EXPECT_NE(std::string(s.message()).find("bad.state"), std::string::npos) << c.id;
+  }
 }
 
 }  // namespace
