@@ -22,20 +22,21 @@ using testing::RunDetector;
 
 int g_id = 0;
 
-// A refused (403) secret list from `ip` at `seconds` after 2024-06-01T12:00:00Z.
-std::string Refused(const std::string& ip, int64_t seconds) {
+// A refused (403) secret list (or get of secret `name`) from `ip` at `seconds` after
+// 2024-06-01T12:00:00Z.
+std::string Refused(const std::string& ip, int64_t seconds, const std::string& name = "") {
   absl::Time t = absl::FromUnixSeconds(1717243200 + seconds);
   std::string ts = absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
   return absl::StrFormat(
       R"({"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"b0000000-0000-4000-8000-%012d",)"
-      R"("stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/secrets","verb":"list",)"
+      R"("stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/secrets%s","verb":"list",)"
       R"("user":{"username":"bob","groups":["system:authenticated"]},"sourceIPs":["%s"],)"
       R"("objectRef":{"resource":"secrets","namespace":"default","apiVersion":"v1"},)"
       R"("responseStatus":{"metadata":{},"status":"Failure","reason":"Forbidden","code":403},)"
       R"("annotations":{"authorization.k8s.io/decision":"forbid"},)"
       R"("requestReceivedTimestamp":"%s","stageTimestamp":"%s"})"
       "\n",
-      ++g_id, ip, ts, ts);
+      ++g_id, name.empty() ? "" : "/" + name, ip, ts, ts);
 }
 
 // `per_window` refusals from `ip` in each of `windows` 10-minute windows from `start`.
@@ -87,6 +88,27 @@ TEST(BurstBaselineTest, ABusyKeyLearnsItsLevelOthersKeepTheFloor) {
   EXPECT_THROW(RunDetector(id, "", {{"baseline_sigmas", "x"}}), std::runtime_error);
 }
 
+TEST(BurstBaselineTest, PermissionEnumerationLearnsItsPathThresholds) {
+  const std::string id = "permission_enumeration";
+  // Every 5 minutes the same 12 secrets refused (above denied_paths 10): learned.
+  std::string learn;
+  for (int w = 0; w < 40; ++w) {
+    for (int i = 0; i < 12; ++i)
+      learn += Refused("10.1.1.1", w * 300 + i * 20, "s" + std::to_string(i));
+  }
+  auto during = RunDetector(id, learn, kFastLearning);
+  EXPECT_GT(during.alerts.size(), 0u);
+  std::string usual, walk;
+  for (int i = 0; i < 12; ++i)
+    usual += Refused("10.1.1.1", 40 * 300 + i * 20, "s" + std::to_string(i));
+  for (int i = 0; i < 40; ++i)
+    walk += Refused("10.1.1.1", 40 * 300 + i * 5, "w" + std::to_string(i));
+  EXPECT_EQ(RunDetector(id, learn + usual, kFastLearning).alerts.size(), during.alerts.size());
+  auto loud = RunDetector(id, learn + walk, kFastLearning);
+  ASSERT_EQ(loud.alerts.size(), during.alerts.size() + 1);
+  EXPECT_NE(FieldOf(loud.alerts.back(), "learned_denied_paths"), "<none>");
+}
+
 TEST(BurstBaselineTest, StatisticsAreBoundedAndRoundTripThroughState) {
   BurstBaseline::Options o;
   o.learning_period = absl::ZeroDuration();
@@ -124,8 +146,8 @@ TEST(BurstBaselineTest, StatisticsAreBoundedAndRoundTripThroughState) {
   absl::Status s = (*NewDetectorWithDefaults("mass_deletion"))->LoadState(*rb);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(std::string(s.message()).find("bad.state"), std::string::npos);
-  // Without the baseline nothing is kept across restarts.
-  EXPECT_FALSE((*NewDetectorWithDefaults("permission_enumeration"))->persistent());
+  // permission_enumeration keeps the baselines of its path thresholds the same way.
+  EXPECT_TRUE((*NewDetectorWithDefaults("permission_enumeration"))->persistent());
 }
 
 }  // namespace
