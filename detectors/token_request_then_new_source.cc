@@ -72,8 +72,9 @@ class TokenRequestThenNewSource final : public Detector {
     info_.catalog_ids = {"S3"};  // DETECTIONS.md stateful #3
     info_.interest.stages = Interest::OutcomeStages();
     info_.stateful = true;
-    // Kubelets mint every pod's projected token; those tokens carry the pod-name extra.
-    info_.default_allow_users = {"system:node:[^:]+"};
+    // Kubelets mint every pod's projected token (those tokens carry the pod-name extra); the
+    // controller manager mints its controllers' tokens (--use-service-account-credentials).
+    info_.default_allow_users = {"system:node:[^:]+", "system:kube-controller-manager"};
   }
 
   const DetectorInfo& info() const override { return info_; }
