@@ -33,7 +33,7 @@ class DeniedBurstByIp final : public WindowedBurstDetector {
         "credential stuffing, or a stolen token probing its limits.";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1613", "T1046", "T1110"};
-    info_.catalog_ids = {"C11"};
+    info_.catalog_ids = {"C11", "S8"};  // S8: DETECTIONS.md stateful #8 (per-key baselines)
     info_.interest.stages = Interest::OutcomeStages();
     info_.stateful = true;
   }

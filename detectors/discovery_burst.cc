@@ -36,7 +36,7 @@ class DiscoveryBurst final : public WindowedBurstDetector {
         "bindings, service accounts) within a minute: an intruder looking around.";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1613", "T1087.004"};
-    info_.catalog_ids = {"C20"};
+    info_.catalog_ids = {"C20", "S8"};  // S8: DETECTIONS.md stateful #8 (per-key baselines)
     info_.interest.verbs = Interest::Verbs({Verb::kGet, Verb::kList});
     info_.interest.stages = Interest::OutcomeStages();
     info_.interest.resources = std::move(resources);

@@ -35,7 +35,7 @@ class MassDeletion final : public WindowedBurstDetector {
         "whole collection at once): data destruction or denial of service.";
     info_.severity = Severity::kHigh;
     info_.mitre = {"T1485", "T1489", "T1498"};
-    info_.catalog_ids = {"C56"};
+    info_.catalog_ids = {"C56", "S8"};  // S8: DETECTIONS.md stateful #8 (per-key baselines)
     info_.interest.verbs = Interest::Verbs({Verb::kDelete, Verb::kDeleteCollection});
     info_.interest.stages = Interest::OutcomeStages();
     info_.interest.resources = std::move(resources);

@@ -48,7 +48,7 @@ class PermissionEnumeration final : public Detector {
         "it may do.";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1613", "T1069", "T1595.003"};
-    info_.catalog_ids = {"C12", "C13", "C14"};
+    info_.catalog_ids = {"C12", "C13", "C14", "S8"};  // S8: per-key baselines
     info_.interest.stages = Interest::OutcomeStages();
     info_.stateful = true;
     info_.default_allow_users = {"system:node:[^:]+", "system:serviceaccount:kube-system:.*",

@@ -32,7 +32,7 @@ class SecretDeniedBurst final : public WindowedBurstDetector {
         "secret names with a token that may not read them.";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1552.007", "T1613"};
-    info_.catalog_ids = {"C27"};
+    info_.catalog_ids = {"C27", "S8"};  // S8: DETECTIONS.md stateful #8 (per-key baselines)
     info_.interest.verbs = Interest::Verbs({Verb::kGet});
     info_.interest.stages = Interest::OutcomeStages();
     info_.interest.resources = {"secrets"};

@@ -33,7 +33,7 @@ class SecretEnumeration final : public WindowedBurstDetector {
         "with a stolen or over-privileged token.";
     info_.severity = Severity::kHigh;
     info_.mitre = {"T1552.007", "T1613"};
-    info_.catalog_ids = {"C26"};
+    info_.catalog_ids = {"C26", "S8"};  // S8: DETECTIONS.md stateful #8 (per-key baselines)
     info_.interest.verbs = Interest::Verbs({Verb::kGet});
     info_.interest.stages = Interest::Stages({Stage::kResponseComplete, Stage::kPanic});
     info_.interest.resources = {"secrets"};
