@@ -5,6 +5,8 @@
 // source IP, user agent), the kinds read in a sliding event-time window (exact; at most
 // `max_keys` keys, LRU, evictions counted). Loopback clients are skipped. One alert per key
 // per window. Medium.
+// The threshold is a floor: after a learning period each key's own usual level can raise it
+// (BurstBaseline in detectors/common/burst.h, persisted in engine.state_dir).
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,11 +24,11 @@
 namespace kaudit {
 namespace {
 
-class DiscoveryBurst final : public Detector {
+class DiscoveryBurst final : public WindowedBurstDetector {
  public:
   DiscoveryBurst(std::vector<std::string> resources, size_t threshold,
-                 DistinctWindowCounter::Options o)
-      : threshold_(threshold), counter_(o) {
+                 DistinctWindowCounter::Options o, BurstBaseline::Options b)
+      : WindowedBurstDetector(threshold, o, b) {
     info_.id = "discovery_burst";
     info_.title = "Rapid discovery across resource kinds";
     info_.description =
@@ -34,7 +36,7 @@ class DiscoveryBurst final : public Detector {
         "bindings, service accounts) within a minute: an intruder looking around.";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1613", "T1087.004"};
-    info_.catalog_ids = {"C20"};
+    info_.catalog_ids = {"C20", "S8"};  // S8: DETECTIONS.md stateful #8 (per-key baselines)
     info_.interest.verbs = Interest::Verbs({Verb::kGet, Verb::kList});
     info_.interest.stages = Interest::OutcomeStages();
     info_.interest.resources = std::move(resources);
@@ -43,37 +45,28 @@ class DiscoveryBurst final : public Detector {
                                  "system:serviceaccount:kube-system:.*", "eks:.*"};
   }
 
-  const DetectorInfo& info() const override { return info_; }
-  size_t state_entries() const override { return counter_.size(); }
-  uint64_t state_evictions() const override { return counter_.evictions(); }
-
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome || !e.Succeeded() || !e.object.subresource.empty()) return;
     if (IsLoopbackIp(e.SourceIp())) return;
     key_.clear();
     absl::StrAppend(&key_, ToAbsl(e.Actor()), "\x1f", ToAbsl(e.SourceIp()), "\x1f",
                     ToAbsl(e.user_agent));
-    auto& st = counter_.Add(key_, e.object.resource, e.stage_timestamp, e.audit_id);
-    if (st.values.size() < threshold_ || e.stage_timestamp < st.quiet_until) return;
-    Alert a = MakeBurstAlert(info_, e, st, st.values.size());
+    Burst b = Count(key_, e.object.resource, e.stage_timestamp, e.audit_id);
+    if (b.state == nullptr) return;
+    Alert a = BurstAlert(e, b);
     std::vector<std::string> kinds;
-    for (const auto& [kind, t] : st.values) kinds.push_back(kind);
+    for (const auto& [kind, t] : b.state->values) kinds.push_back(kind);
     std::sort(kinds.begin(), kinds.end());
     a.AddField("resources", absl::StrJoin(kinds, ","));
-    a.message = absl::StrCat(ActorLabel(e), " read ", kinds.size(), " kinds of objects (",
-                             absl::StrJoin(kinds, ", "), ") within ",
-                             absl::FormatDuration(counter_.options().window), " from ",
-                             ToAbsl(e.SourceIp()), ": discovery of the cluster's layout");
+    a.message =
+        absl::StrCat(ActorLabel(e), " read ", kinds.size(), " kinds of objects (",
+                     absl::StrJoin(kinds, ", "), ") within ", absl::FormatDuration(window()),
+                     " from ", ToAbsl(e.SourceIp()), ": discovery of the cluster's layout");
     out.Emit(std::move(a));
-    QuietAfterAlert(counter_, st, e.stage_timestamp);
+    Alerted(key_, b, e.stage_timestamp);
   }
 
-  void OnWatermark(absl::Time watermark, AlertEmitter& out) override { counter_.Expire(watermark); }
-
  private:
-  DetectorInfo info_;
-  size_t threshold_;
-  DistinctWindowCounter counter_;
   std::string key_;
 };
 
@@ -85,9 +78,11 @@ absl::StatusOr<std::unique_ptr<Detector>> NewDiscoveryBurst(DetectorParams& p) {
       p.List("resources", {"namespaces", "nodes", "pods", "roles", "rolebindings", "clusterroles",
                            "clusterrolebindings", "configmaps", "serviceaccounts"}));
   KAUDIT_ASSIGN_OR_RETURN(int64_t threshold, p.Int("threshold", 4, 2, 100));
+  KAUDIT_ASSIGN_OR_RETURN(BurstBaseline::Options b, BaselineParams(p));
   KAUDIT_ASSIGN_OR_RETURN(DistinctWindowCounter::Options o,
                           WindowParams(p, absl::Minutes(1), absl::Hours(1), resources.size() + 1));
-  return std::make_unique<DiscoveryBurst>(std::move(resources), static_cast<size_t>(threshold), o);
+  return std::make_unique<DiscoveryBurst>(std::move(resources), static_cast<size_t>(threshold), o,
+                                          b);
 }
 
 }  // namespace kaudit

@@ -5,6 +5,8 @@
 // `max_keys` identities, LRU; 2x threshold objects per identity), evictions counted. One alert
 // per identity per window. High. The controllers that delete as their job (garbage collector,
 // namespace controller, nodes evicting their pods) are allow-listed by default.
+// The threshold is a floor: after a learning period each key's own usual level can raise it
+// (BurstBaseline in detectors/common/burst.h, persisted in engine.state_dir).
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,11 +23,11 @@
 namespace kaudit {
 namespace {
 
-class MassDeletion final : public Detector {
+class MassDeletion final : public WindowedBurstDetector {
  public:
   MassDeletion(std::vector<std::string> resources, size_t threshold,
-               DistinctWindowCounter::Options o)
-      : threshold_(threshold), counter_(o) {
+               DistinctWindowCounter::Options o, BurstBaseline::Options b)
+      : WindowedBurstDetector(threshold, o, b) {
     info_.id = "mass_deletion";
     info_.title = "Mass deletion";
     info_.description =
@@ -33,7 +35,7 @@ class MassDeletion final : public Detector {
         "whole collection at once): data destruction or denial of service.";
     info_.severity = Severity::kHigh;
     info_.mitre = {"T1485", "T1489", "T1498"};
-    info_.catalog_ids = {"C56"};
+    info_.catalog_ids = {"C56", "S8"};  // S8: DETECTIONS.md stateful #8 (per-key baselines)
     info_.interest.verbs = Interest::Verbs({Verb::kDelete, Verb::kDeleteCollection});
     info_.interest.stages = Interest::OutcomeStages();
     info_.interest.resources = std::move(resources);
@@ -42,10 +44,6 @@ class MassDeletion final : public Detector {
                                  "system:kube-scheduler", "system:apiserver",
                                  "system:serviceaccount:kube-system:.*"};
   }
-
-  const DetectorInfo& info() const override { return info_; }
-  size_t state_entries() const override { return counter_.size(); }
-  uint64_t state_evictions() const override { return counter_.evictions(); }
 
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome || !e.Succeeded() || !e.object.subresource.empty()) return;
@@ -61,23 +59,18 @@ class MassDeletion final : public Detector {
     }
     value_.clear();
     absl::StrAppend(&value_, ToAbsl(e.object.resource), " ", ObjectLabel(e));
-    auto& st = counter_.Add(e.Actor(), value_, e.stage_timestamp, e.audit_id);
-    if (st.values.size() < threshold_ || e.stage_timestamp < st.quiet_until) return;
-    Alert a = MakeBurstAlert(info_, e, st, st.values.size());
-    a.AddField("deleted", absl::StrCat(st.values.size()));
-    a.message = absl::StrCat(
-        ActorLabel(e), " deleted ", st.values.size(), " objects (the last: ", value_, ") within ",
-        absl::FormatDuration(counter_.options().window), ": data destruction or denial of service");
+    Burst b = Count(e.Actor(), value_, e.stage_timestamp, e.audit_id);
+    if (b.state == nullptr) return;
+    Alert a = BurstAlert(e, b);
+    a.AddField("deleted", absl::StrCat(b.count));
+    a.message = absl::StrCat(ActorLabel(e), " deleted ", b.count, " objects (the last: ", value_,
+                             ") within ", absl::FormatDuration(window()),
+                             ": data destruction or denial of service");
     out.Emit(std::move(a));
-    QuietAfterAlert(counter_, st, e.stage_timestamp);
+    Alerted(e.Actor(), b, e.stage_timestamp);
   }
 
-  void OnWatermark(absl::Time watermark, AlertEmitter& out) override { counter_.Expire(watermark); }
-
  private:
-  DetectorInfo info_;
-  size_t threshold_;
-  DistinctWindowCounter counter_;
   std::string value_;
 };
 
@@ -90,10 +83,11 @@ absl::StatusOr<std::unique_ptr<Detector>> NewMassDeletion(DetectorParams& p) {
                            "jobs", "cronjobs", "namespaces", "services", "persistentvolumeclaims",
                            "persistentvolumes", "configmaps", "secrets"}));
   KAUDIT_ASSIGN_OR_RETURN(int64_t threshold, p.Int("threshold", 10, 2, 100000));
-  KAUDIT_ASSIGN_OR_RETURN(
-      DistinctWindowCounter::Options o,
-      WindowParams(p, absl::Minutes(10), absl::Hours(24), static_cast<size_t>(threshold) * 2));
-  return std::make_unique<MassDeletion>(std::move(resources), static_cast<size_t>(threshold), o);
+  KAUDIT_ASSIGN_OR_RETURN(BurstBaseline::Options b, BaselineParams(p));
+  KAUDIT_ASSIGN_OR_RETURN(DistinctWindowCounter::Options o,
+                          WindowParams(p, absl::Minutes(10), absl::Hours(24),
+                                       BurstValuesPerKey(static_cast<size_t>(threshold), b)));
+  return std::make_unique<MassDeletion>(std::move(resources), static_cast<size_t>(threshold), o, b);
 }
 
 }  // namespace kaudit

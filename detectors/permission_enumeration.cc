@@ -10,7 +10,9 @@
 //              kinds with at least one refusal or 3 distinct 404s (C14: Elastic).
 // Only resource requests count (discovery endpoints are not enumeration). Distinct counts are
 // exact while the bounds hold: `max_keys` keys (LRU) and 256 values per key (oldest dropped),
-// both counted as evictions. Medium.
+// both counted as evictions. Medium. The path thresholds (`denied_paths`, `mixed_paths`) are
+// floors: after a learning period a per-key baseline of the key's usual distinct (refused)
+// paths per window can raise them (BurstBaseline in detectors/common/burst.h, persisted).
 #include <memory>
 #include <string>
 
@@ -36,7 +38,8 @@ struct Thresholds {
 
 class PermissionEnumeration final : public Detector {
  public:
-  PermissionEnumeration(Thresholds t, DistinctWindowCounter::Options o) : t_(t), counter_(o) {
+  PermissionEnumeration(Thresholds t, DistinctWindowCounter::Options o, BurstBaseline::Options b)
+      : t_(t), counter_(o), baseline_(b, o.window) {
     info_.id = "permission_enumeration";
     info_.title = "Permission enumeration";
     info_.description =
@@ -45,7 +48,7 @@ class PermissionEnumeration final : public Detector {
         "it may do.";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1613", "T1069", "T1595.003"};
-    info_.catalog_ids = {"C12", "C13", "C14"};
+    info_.catalog_ids = {"C12", "C13", "C14", "S8"};  // S8: per-key baselines
     info_.interest.stages = Interest::OutcomeStages();
     info_.stateful = true;
     info_.default_allow_users = {"system:node:[^:]+", "system:serviceaccount:kube-system:.*",
@@ -54,8 +57,14 @@ class PermissionEnumeration final : public Detector {
   }
 
   const DetectorInfo& info() const override { return info_; }
-  size_t state_entries() const override { return counter_.size(); }
-  uint64_t state_evictions() const override { return counter_.evictions(); }
+  size_t state_entries() const override { return counter_.size() + baseline_.size(); }
+  uint64_t state_evictions() const override { return counter_.evictions() + baseline_.evictions(); }
+  bool persistent() const override { return baseline_.enabled(); }
+  absl::Status SaveState(StateWriter& out) const override {
+    baseline_.Save(out);
+    return absl::OkStatus();
+  }
+  absl::Status LoadState(StateReader& in) override { return baseline_.Load(in); }
 
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome || e.object.resource.empty()) return;
@@ -78,14 +87,24 @@ class PermissionEnumeration final : public Detector {
     if (e.response_code == 404) Add(kNotFound, path, t, {});
     // The same key each time: the state touched last is this key's.
     auto& st = Add(kResource, e.object.resource, t, {});
-    if (t < st.quiet_until) return;
     size_t n[128] = {};
     for (const auto& [v, when] : st.values) ++n[static_cast<unsigned char>(v[0]) & 127];
+    // Per-key baselines of distinct refused paths and distinct paths (keys prefixed d / m).
+    bool ready = false;
+    base_key_.assign("d");
+    base_key_.append(key_);
+    const size_t denied_paths =
+        baseline_.Observe(base_key_, n[kDeniedPath], t, t_.denied_paths, &ready);
+    const bool denied_ready = ready;
+    base_key_[0] = 'm';
+    const size_t mixed_paths = baseline_.Observe(base_key_, n[kPath], t, t_.mixed_paths, &ready);
+    const bool mixed_ready = ready;
+    if (t < st.quiet_until) return;
     std::string_view kind;
     if (!anonymous &&
-        (n[kDeniedPath] >= t_.denied_paths || n[kDeniedResource] >= t_.denied_resources)) {
+        (n[kDeniedPath] >= denied_paths || n[kDeniedResource] >= t_.denied_resources)) {
       kind = "denied";
-    } else if (n[kPath] >= t_.mixed_paths && n[kResource] >= t_.mixed_resources) {
+    } else if (n[kPath] >= mixed_paths && n[kResource] >= t_.mixed_resources) {
       if (anonymous && (n[kDenied] > 0 || n[kNotFound] >= 3)) {
         kind = "anonymous";
       } else if (!anonymous && n[kDenied] > 0 && n[kAllowed] > 0) {
@@ -99,6 +118,10 @@ class PermissionEnumeration final : public Detector {
     a.AddField("distinct_resources", absl::StrCat(n[kResource]));
     a.AddField("denied_paths", absl::StrCat(n[kDeniedPath]));
     a.AddField("denied_resources", absl::StrCat(n[kDeniedResource]));
+    if (denied_paths > t_.denied_paths) {
+      a.AddField("learned_denied_paths", absl::StrCat(denied_paths));
+    }
+    if (mixed_paths > t_.mixed_paths) a.AddField("learned_mixed_paths", absl::StrCat(mixed_paths));
     std::string who = anonymous ? absl::StrCat("an anonymous client from ", ToAbsl(e.SourceIp()),
                                                " (", ToAbsl(e.user_agent), ")")
                                 : ActorLabel(e);
@@ -107,6 +130,8 @@ class PermissionEnumeration final : public Detector {
                              ", refused on ", n[kDeniedPath], " paths (", n[kDeniedResource],
                              " kinds): mapping what it may do in the cluster");
     out.Emit(std::move(a));
+    if (denied_ready) baseline_.MarkAlerted(absl::StrCat("d", key_));
+    if (mixed_ready) baseline_.MarkAlerted(absl::StrCat("m", key_));
     QuietAfterAlert(counter_, st, t);
   }
 
@@ -123,7 +148,8 @@ class PermissionEnumeration final : public Detector {
   DetectorInfo info_;
   Thresholds t_;
   DistinctWindowCounter counter_;
-  std::string key_, value_;  // reused buffers
+  BurstBaseline baseline_;
+  std::string key_, value_, base_key_;  // reused buffers
 };
 
 }  // namespace
@@ -138,9 +164,10 @@ absl::StatusOr<std::unique_ptr<Detector>> NewPermissionEnumeration(DetectorParam
   t.denied_resources = dr;
   t.mixed_paths = mp;
   t.mixed_resources = mr;
+  KAUDIT_ASSIGN_OR_RETURN(BurstBaseline::Options b, BaselineParams(p));
   KAUDIT_ASSIGN_OR_RETURN(DistinctWindowCounter::Options o,
                           WindowParams(p, absl::Minutes(5), absl::Hours(24), 256));
-  return std::make_unique<PermissionEnumeration>(t, o);
+  return std::make_unique<PermissionEnumeration>(t, o, b);
 }
 
 }  // namespace kaudit

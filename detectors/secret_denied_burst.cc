@@ -4,6 +4,8 @@
 // per (identity, namespace), the refused reads (by auditID) in a sliding event-time window,
 // exact while the bounds hold (`max_keys` keys, LRU; 2x threshold per key), evictions
 // counted. One alert per key per window. Medium.
+// The threshold is a floor: after a learning period each key's own usual level can raise it
+// (BurstBaseline in detectors/common/burst.h, persisted in engine.state_dir).
 #include <memory>
 #include <string>
 
@@ -19,10 +21,10 @@
 namespace kaudit {
 namespace {
 
-class SecretDeniedBurst final : public Detector {
+class SecretDeniedBurst final : public WindowedBurstDetector {
  public:
-  SecretDeniedBurst(size_t threshold, DistinctWindowCounter::Options o)
-      : threshold_(threshold), counter_(o) {
+  SecretDeniedBurst(size_t threshold, DistinctWindowCounter::Options o, BurstBaseline::Options b)
+      : WindowedBurstDetector(threshold, o, b) {
     info_.id = "secret_denied_burst";
     info_.title = "Repeated refused secret reads";
     info_.description =
@@ -30,7 +32,7 @@ class SecretDeniedBurst final : public Detector {
         "secret names with a token that may not read them.";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1552.007", "T1613"};
-    info_.catalog_ids = {"C27"};
+    info_.catalog_ids = {"C27", "S8"};  // S8: DETECTIONS.md stateful #8 (per-key baselines)
     info_.interest.verbs = Interest::Verbs({Verb::kGet});
     info_.interest.stages = Interest::OutcomeStages();
     info_.interest.resources = {"secrets"};
@@ -38,34 +40,25 @@ class SecretDeniedBurst final : public Detector {
     info_.default_allow_users = {"system:node:[^:]+"};
   }
 
-  const DetectorInfo& info() const override { return info_; }
-  size_t state_entries() const override { return counter_.size(); }
-  uint64_t state_evictions() const override { return counter_.evictions(); }
-
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome || !e.object.subresource.empty()) return;
     if (e.response_code != 401 && e.response_code != 403 && e.decision != "forbid") return;
     key_.clear();
     absl::StrAppend(&key_, ToAbsl(e.Actor()), "\x1f", ToAbsl(e.object.namespace_));
-    auto& st = counter_.Add(key_, e.audit_id, e.stage_timestamp, e.audit_id);
-    if (st.values.size() < threshold_ || e.stage_timestamp < st.quiet_until) return;
-    Alert a = MakeBurstAlert(info_, e, st, st.values.size());
+    Burst b = Count(key_, e.audit_id, e.stage_timestamp, e.audit_id);
+    if (b.state == nullptr) return;
+    Alert a = BurstAlert(e, b);
     a.namespace_ = std::string(e.object.namespace_);
-    a.AddField("refused", absl::StrCat(st.values.size()));
-    a.message = absl::StrCat(ActorLabel(e), " was refused ", st.values.size(),
-                             " secret reads in namespace ", ToAbsl(e.object.namespace_), " within ",
-                             absl::FormatDuration(counter_.options().window),
-                             ": guessing secrets with a token that may not read them");
+    a.AddField("refused", absl::StrCat(b.count));
+    a.message =
+        absl::StrCat(ActorLabel(e), " was refused ", b.count, " secret reads in namespace ",
+                     ToAbsl(e.object.namespace_), " within ", absl::FormatDuration(window()),
+                     ": guessing secrets with a token that may not read them");
     out.Emit(std::move(a));
-    QuietAfterAlert(counter_, st, e.stage_timestamp);
+    Alerted(key_, b, e.stage_timestamp);
   }
 
-  void OnWatermark(absl::Time watermark, AlertEmitter& out) override { counter_.Expire(watermark); }
-
  private:
-  DetectorInfo info_;
-  size_t threshold_;
-  DistinctWindowCounter counter_;
   std::string key_;
 };
 
@@ -73,10 +66,11 @@ class SecretDeniedBurst final : public Detector {
 
 absl::StatusOr<std::unique_ptr<Detector>> NewSecretDeniedBurst(DetectorParams& p) {
   KAUDIT_ASSIGN_OR_RETURN(int64_t threshold, p.Int("threshold", 20, 2, 100000));
-  KAUDIT_ASSIGN_OR_RETURN(
-      DistinctWindowCounter::Options o,
-      WindowParams(p, absl::Minutes(15), absl::Hours(24), static_cast<size_t>(threshold) * 2));
-  return std::make_unique<SecretDeniedBurst>(static_cast<size_t>(threshold), o);
+  KAUDIT_ASSIGN_OR_RETURN(BurstBaseline::Options b, BaselineParams(p));
+  KAUDIT_ASSIGN_OR_RETURN(DistinctWindowCounter::Options o,
+                          WindowParams(p, absl::Minutes(15), absl::Hours(24),
+                                       BurstValuesPerKey(static_cast<size_t>(threshold), b)));
+  return std::make_unique<SecretDeniedBurst>(static_cast<size_t>(threshold), o, b);
 }
 
 }  // namespace kaudit

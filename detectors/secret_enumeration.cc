@@ -2,6 +2,8 @@
 // event-time window. Stateful and bounded: per identity, the distinct secrets (namespace/name)
 // read successfully in the window, exact until max_keys identities or max_secrets_per_key
 // secrets per identity are exceeded (evictions are counted). One alert per identity per window.
+// The threshold is a floor: after a learning period each key's own usual level can raise it
+// (BurstBaseline in detectors/common/burst.h, persisted in engine.state_dir).
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -20,10 +22,10 @@
 namespace kaudit {
 namespace {
 
-class SecretEnumeration final : public Detector {
+class SecretEnumeration final : public WindowedBurstDetector {
  public:
-  SecretEnumeration(size_t threshold, DistinctWindowCounter::Options opts)
-      : threshold_(threshold), counter_(opts) {
+  SecretEnumeration(size_t threshold, DistinctWindowCounter::Options opts, BurstBaseline::Options b)
+      : WindowedBurstDetector(threshold, opts, b) {
     info_.id = "secret_enumeration";
     info_.title = "Secret enumeration";
     info_.description =
@@ -31,7 +33,7 @@ class SecretEnumeration final : public Detector {
         "with a stolen or over-privileged token.";
     info_.severity = Severity::kHigh;
     info_.mitre = {"T1552.007", "T1613"};
-    info_.catalog_ids = {"C26"};
+    info_.catalog_ids = {"C26", "S8"};  // S8: DETECTIONS.md stateful #8 (per-key baselines)
     info_.interest.verbs = Interest::Verbs({Verb::kGet});
     info_.interest.stages = Interest::Stages({Stage::kResponseComplete, Stage::kPanic});
     info_.interest.resources = {"secrets"};
@@ -41,50 +43,42 @@ class SecretEnumeration final : public Detector {
     info_.default_allow_users = {"system:node:[^:]+", "system:kube-controller-manager"};
   }
 
-  const DetectorInfo& info() const override { return info_; }
-  size_t state_entries() const override { return counter_.size(); }
-  uint64_t state_evictions() const override { return counter_.evictions(); }
-
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome || e.object.name.empty() || !e.object.subresource.empty()) return;
     if (e.response_code >= 400 || (e.response_code == 0 && e.decision != "allow")) return;
     const std::string key = ActorLabel(e);
     std::string secret = absl::StrCat(ToAbsl(e.object.namespace_), "/", ToAbsl(e.object.name));
-    auto& st = counter_.Add(key, secret, e.stage_timestamp, e.audit_id);
-    if (st.values.size() < threshold_ || e.stage_timestamp < st.quiet_until) return;
+    Burst b = Count(key, secret, e.stage_timestamp, e.audit_id);
+    if (b.state == nullptr) return;
 
-    Alert a = MakeBurstAlert(info_, e, st, st.values.size());
+    Alert a = BurstAlert(e, b);
     std::vector<std::string> names;
-    for (const auto& [name, t] : st.values) names.push_back(name);
+    for (const auto& [name, t] : b.state->values) names.push_back(name);
     std::sort(names.begin(), names.end());
     if (names.size() > 20) names.resize(20);
     absl::Time first = a.window_start;
-    a.AddField("distinct_secrets", absl::StrCat(st.values.size()));
+    a.AddField("distinct_secrets", absl::StrCat(b.count));
     a.AddField("secrets", absl::StrJoin(names, ","));
-    a.message = absl::StrCat(key, " read ", st.values.size(), " distinct secrets in ",
+    a.message = absl::StrCat(key, " read ", b.count, " distinct secrets in ",
                              absl::FormatDuration(e.stage_timestamp - first), " (threshold ",
-                             threshold_, " in ", absl::FormatDuration(counter_.options().window),
-                             "): credential harvesting");
+                             b.threshold, b.learned ? ", learned" : "", " in ",
+                             absl::FormatDuration(window()), "): credential harvesting");
     out.Emit(std::move(a));
-    QuietAfterAlert(counter_, st, e.stage_timestamp);
+    Alerted(key, b, e.stage_timestamp);
   }
 
-  void OnWatermark(absl::Time watermark, AlertEmitter& out) override { counter_.Expire(watermark); }
-
  private:
-  DetectorInfo info_;
-  size_t threshold_;
-  DistinctWindowCounter counter_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Detector>> NewSecretEnumeration(DetectorParams& p) {
   KAUDIT_ASSIGN_OR_RETURN(int64_t threshold, p.Int("threshold", 10, 2, 100000));
-  KAUDIT_ASSIGN_OR_RETURN(
-      DistinctWindowCounter::Options o,
-      WindowParams(p, absl::Minutes(10), absl::Hours(24 * 7), static_cast<size_t>(threshold) * 2));
-  return std::make_unique<SecretEnumeration>(static_cast<size_t>(threshold), o);
+  KAUDIT_ASSIGN_OR_RETURN(BurstBaseline::Options b, BaselineParams(p));
+  KAUDIT_ASSIGN_OR_RETURN(DistinctWindowCounter::Options o,
+                          WindowParams(p, absl::Minutes(10), absl::Hours(24 * 7),
+                                       BurstValuesPerKey(static_cast<size_t>(threshold), b)));
+  return std::make_unique<SecretEnumeration>(static_cast<size_t>(threshold), o, b);
 }
 
 }  // namespace kaudit

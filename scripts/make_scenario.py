@@ -22,13 +22,23 @@ The attack (constructed from real Falco-corpus templates, from 203.0.113.66 with
  8. secrets read added to ClusterRole ci-reader
  9. a cluster-admin ClusterRoleBinding (ci-admin) to the service account, and its first use
 10. events deleted in namespace ci
+11. a token minted for another service account (ci:builder) and used from a third address
+12. a client certificate for CN=backdoor, O=system:masters requested, approved by the same
+    identity, and used
+
+The ci:deployer token is the bound token of the runner's pod (user.extra pod-name, pod-uid,
+node-name), so its use from the attacker's address is also a pod token used outside its pod.
+The CSR of step 12 is generated with the openssl command line (a fresh key each run).
 
 Run from the repository root; the output is committed.
 """
+import base64
 import copy
 import datetime
 import json
 import os
+import subprocess
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "tests", "data")
@@ -42,6 +52,10 @@ EVIL_IP = "203.0.113.66"
 EVIL_UA = "curl/8.1.2"
 RUNNER_IP = "10.8.1.15"
 RUNNER_UA = "deployer/v1.2.0 (linux/amd64) kubernetes/abcdef"
+RUNNER_POD = {"authentication.kubernetes.io/pod-name": ["deployer-runner-7f9c4-q2x8z"],
+              "authentication.kubernetes.io/pod-uid": ["5d0c1e2a-0000-4000-8000-00000000c1c1"],
+              "authentication.kubernetes.io/node-name": ["worker-1"]}
+OTHER_IP = "198.51.100.23"
 _n = [0]
 
 
@@ -68,6 +82,8 @@ def ev(template, seconds, actor=SA, groups=None, ip=EVIL_IP, ua=EVIL_UA, **kw):
     e["user"] = {"username": actor,
                  "groups": groups if groups is not None else
                  (SA_GROUPS if actor == SA else ["system:authenticated"])}
+    if actor == SA:
+        e["user"]["extra"] = copy.deepcopy(RUNNER_POD)
     e["sourceIPs"] = [ip]
     e["userAgent"] = ua
     e["annotations"] = {"authorization.k8s.io/decision": "allow",
@@ -96,6 +112,16 @@ def simple(seconds, verb, uri, resource, ns="", name="", code=200, sub="", **kw)
     e.pop("requestObject", None)
     e.pop("responseObject", None)
     return e
+
+
+def csr_pem(subject):
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                        os.path.join(d, "k"), "-subj", subject, "-out", os.path.join(d, "r")],
+                       check=True, capture_output=True)
+        with open(os.path.join(d, "r"), "rb") as f:
+            return base64.b64encode(f.read()).decode()
 
 
 def benign_real():
@@ -218,6 +244,42 @@ def main():
     # 10. events deleted to cover tracks
     events.append(simple(a + 660, "deletecollection", "/api/v1/namespaces/ci/events", "events",
                          "ci", annotations=admin))
+    # 11. a token minted for ci:builder, used from a third address
+    events.append(simple(a + 700, "create", "/api/v1/namespaces/ci/serviceaccounts/builder/token",
+                         "serviceaccounts", "ci", "builder", code=201, sub="token",
+                         annotations=admin))
+    builder = "system:serviceaccount:ci:builder"
+    events.append(simple(a + 760, "list", "/api/v1/namespaces/ci/pods", "pods", "ci",
+                         actor=builder, groups=["system:serviceaccounts",
+                                                "system:serviceaccounts:ci",
+                                                "system:authenticated"],
+                         ip=OTHER_IP, ua="kubectl/v1.29.0 (linux/amd64) kubernetes/abcdef",
+                         annotations=admin))
+    # 12. a system:masters client certificate requested, self-approved, used
+    uri = "/apis/certificates.k8s.io/v1/certificatesigningrequests"
+    body = {"kind": "CertificateSigningRequest", "apiVersion": "certificates.k8s.io/v1",
+            "metadata": {"name": "backdoor"},
+            "spec": {"request": csr_pem("/CN=backdoor/O=system:masters"),
+                     "signerName": "kubernetes.io/kube-apiserver-client",
+                     "usages": ["client auth"]}}
+    create = simple(a + 800, "create", uri, "certificatesigningrequests", name="backdoor",
+                    code=201, annotations=admin)
+    create["objectRef"]["apiGroup"] = "certificates.k8s.io"
+    create["level"] = "RequestResponse"
+    create["requestObject"] = body
+    events.append(create)
+    approved = copy.deepcopy(body)
+    approved["status"] = {"conditions": [{"type": "Approved", "status": "True",
+                                          "reason": "KubectlApprove"}]}
+    approve = simple(a + 830, "update", uri + "/backdoor/approval", "certificatesigningrequests",
+                     name="backdoor", sub="approval", annotations=admin)
+    approve["objectRef"]["apiGroup"] = "certificates.k8s.io"
+    approve["level"] = "RequestResponse"
+    approve["requestObject"] = approved
+    events.append(approve)
+    events.append(simple(a + 900, "list", "/api/v1/namespaces", "namespaces", actor="backdoor",
+                         groups=["system:masters", "system:authenticated"], ip=OTHER_IP,
+                         ua="kubectl/v1.29.0 (linux/amd64) kubernetes/abcdef"))
 
     events += benign_real()
     events.sort(key=lambda e: e.get("stageTimestamp", e.get("timestamp")))

@@ -61,9 +61,11 @@ TEST(ScenarioTest, EachAttackStepAlertsOnceAndBenignTrafficStaysBelowMedium) {
       {"anonymous_probe", "system:anonymous", "", ""},
       {"offensive_user_agent", "system:anonymous", "", ""},
       {"offensive_user_agent", "system:anonymous", "kube-system", ""},
-      // 2. the stolen token from a new network and a new client
+      // 2. the stolen token from a new network and a new client; it is the runner pod's bound
+      // token, so also a pod token used outside its pod (first request: the rules review)
       {"first_seen", sa, "", "source_network"},
       {"first_seen", sa, "", "user_agent"},
+      {"pod_token_used_elsewhere", sa, "", ""},
       // 3. permission enumeration, the stolen token driven with curl
       {"self_subject_review", sa, "", ""},
       {"offensive_user_agent", sa, "", ""},
@@ -93,13 +95,23 @@ TEST(ScenarioTest, EachAttackStepAlertsOnceAndBenignTrafficStaysBelowMedium) {
       {"secret_list_cluster_wide", sa, "", ""},  // the first use: all secrets listed
       // 10. events deleted
       {"events_deleted", sa, "ci", ""},
+      // 11. a token minted for ci:builder and used from a third address
+      {"serviceaccount_token_request", sa, "ci/builder", ""},
+      {"token_request_then_new_source", "system:serviceaccount:ci:builder", "ci", ""},
+      // 12. a system:masters client certificate requested, self-approved and used
+      {"csr_client_certificate", sa, "backdoor", ""},          // high: the request
+      {"csr_client_certificate", sa, "backdoor", "critical"},  // the approval
+      {"csr_self_approval", sa, "backdoor", ""},
+      {"csr_approved_then_used", "backdoor", "", ""},
   };
   std::map<Key, int> got;
   std::vector<std::string> unexpected;
   for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
     Seen s = ParseAlert(std::string_view(line.data(), line.size()));
     if (s.severity != "medium" && s.severity != "high" && s.severity != "critical") continue;
-    Key k{s.detector, s.actor, s.object, s.detector == "first_seen" ? s.extra : ""};
+    std::string detail = s.detector == "first_seen" ? s.extra : "";
+    if (s.detector == "csr_client_certificate" && s.severity == "critical") detail = "critical";
+    Key k{s.detector, s.actor, s.object, detail};
     if (expected.count(k)) {
       ++got[k];
     } else {

@@ -12,6 +12,9 @@ namespace {
 
 TEST(RegistryTest, TableListsEveryShippedDetectorWithItsDefaultState) {
   const std::map<std::string, bool> kShipped = {
+      {"token_request_then_new_source", true},
+      {"pod_token_used_elsewhere", true},
+      {"csr_approved_then_used", true},
       {"admission_webhook_changed", true},
       {"allow_privilege_escalation", true},
       {"anonymous_probe", true},
