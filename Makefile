@@ -28,10 +28,12 @@ test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 # Micro-benchmarks, then the end-to-end replay benchmark (bench/pipeline/run.sh writes
-# bench/RESULTS.md; SIZE=1G by default).
+# bench/RESULTS.md; SIZE=1G by default) and the webhook ingestion benchmark
+# (bench/webhook/run.sh writes bench/WEBHOOK.md).
 bench: build
 	$(BUILD_DIR)/bench/parse_bench --benchmark_min_time=0.5
 	bash bench/pipeline/run.sh $(BUILD_DIR)
+	bash bench/webhook/run.sh $(BUILD_DIR)
 
 # One instrumented clang build (build-asan: ASan+UBSan, libFuzzer coverage) serves both the
 # sanitizer run of the whole suite and the fuzz targets.

@@ -272,6 +272,11 @@ class WebhookSource::Impl {
       return;
     }
     std::string body;
+    // One allocation for the declared length (bounded; pages are only touched as data comes):
+    // growing by doubling copied a 500 KB batch about ten times.
+    if (uint64_t declared = req.get_header_value<uint64_t>("Content-Length"); declared > 0) {
+      body.reserve(std::min<uint64_t>(declared, opts_.max_body_bytes));
+    }
     bool too_large = false;
     const bool read_ok = reader([&](const char* data, size_t n) {
       if (body.size() + n > opts_.max_body_bytes) {
