@@ -137,6 +137,7 @@ int main(int argc, char** argv) {
       cli = std::make_unique<httplib::ClientImpl>(host, port);
     }
     cli->set_keep_alive(true);
+    cli->set_tcp_nodelay(true);  // as kube-apiserver's Go client does
     cli->set_read_timeout(60, 0);
     httplib::Headers headers;
     if (!o.token.empty()) headers.emplace("Authorization", "Bearer " + o.token);

@@ -69,6 +69,7 @@ struct Webhook {
     if (!source->Start(pipeline.get()).ok()) __builtin_trap();
     client = std::make_unique<httplib::Client>("127.0.0.1", source->port());
     client->set_keep_alive(true);
+    client->set_tcp_nodelay(true);  // as kube-apiserver (Go) does: no Nagle wait on small posts
     client->set_read_timeout(30, 0);
   }
 };
