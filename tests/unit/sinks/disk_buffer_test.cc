@@ -303,7 +303,9 @@ TEST(QueuedSinkDiskTest, BatchInFlightWhenFlushGivesUpStaysOnDisk) {
   auto t = std::make_unique<Switchable>();
   Switchable* tp = t.get();
   tp->down = false;
-  QueuedSink sink(Fast(20), testing::TestContext(), std::move(t),
+  QueuedSinkOptions o = Fast(20);
+  o.flush_timeout = absl::Seconds(30);  // delivering the 500 may take a while under TSan
+  QueuedSink sink(o, testing::TestContext(), std::move(t),
                   *DiskBuffer::Open({dir, 64ull << 20, 64 << 10}));
   ASSERT_TRUE(sink.Flush().ok());
   std::lock_guard<std::mutex> l(tp->mu);
