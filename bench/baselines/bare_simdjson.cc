@@ -63,6 +63,7 @@ uint64_t Pass(std::string_view data, uint64_t* checksum, bool per_line) {
 uint64_t BareSimdjsonPassFd(int fd, uint64_t* checksum) {
   constexpr size_t kChunk = 4 << 20;
   od::parser parser;
+  parser.threaded = false;  // one thread: no stage-1 helper thread
   std::unique_ptr<char[]> buf(new char[kChunk + simdjson::SIMDJSON_PADDING]);
   std::memset(buf.get() + kChunk, 0, simdjson::SIMDJSON_PADDING);
   uint64_t docs = 0, sum = 0;
@@ -103,6 +104,7 @@ uint64_t BareSimdjsonPassLoad(const char* path, uint64_t* checksum) {
   simdjson::padded_string data;
   if (simdjson::padded_string::load(path).get(data)) return 0;
   od::parser parser;
+  parser.threaded = false;
   uint64_t docs = 0, sum = 0;
   od::document_stream stream;
   if (parser.iterate_many(data, 1 << 20).get(stream)) return 0;

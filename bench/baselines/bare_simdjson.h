@@ -15,7 +15,8 @@ namespace kaudit::bench {
 uint64_t BareSimdjsonPass(std::string_view data, uint64_t* checksum);
 // The same pass streaming a file descriptor: read() into one reused 4 MB padded buffer, cut at
 // the last newline, the partial line carried to the next read (the baseline: memory
-// stays at the buffer, whatever the file size).
+// stays at the buffer, whatever the file size). One thread: simdjson's stage-1 helper thread is
+// off.
 uint64_t BareSimdjsonPassFd(int fd, uint64_t* checksum);
 // The same pass after padded_string::load of the whole file (memory grows with the file).
 uint64_t BareSimdjsonPassLoad(const char* path, uint64_t* checksum);

@@ -229,6 +229,7 @@ class EventReader::Impl {
  public:
   explicit Impl(const ReaderOptions& o) : opts_(o) {
     for (auto& s : scratch_) s.max_items = o.max_list_items;
+    stream_parser_.threaded = o.stage1_thread;
     Reserve(std::max<size_t>(o.chunk_bytes, 4096));
   }
 
@@ -647,9 +648,8 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
   while (workers_.size() < nthreads) {
     ReaderOptions wo = opts_;
     wo.threads = 1;
+    wo.stage1_thread = false;  // the parse threads already overlap chunks
     workers_.push_back(std::make_unique<Impl>(wo));
-    // The parse threads already overlap chunks: no extra stage-1 thread per parser.
-    workers_.back()->stream_parser_.threaded = false;
   }
 
   std::mutex mu;

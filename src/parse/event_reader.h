@@ -62,6 +62,9 @@ struct ReaderOptions {
   // counts and locations are the same as with 1). Multi-line documents and ParseBuffer()
   // always parse on the calling thread.
   int threads = 1;
+  // With threads == 1: let simdjson run stage 1 of the next iterate_many batch on a helper
+  // thread (its default). Off, the read uses exactly one thread.
+  bool stage1_thread = true;
   // Chunks framed but not yet handed to the handler, at most (bounds memory: each holds its
   // chunk_bytes buffer and the parsed events); 0 = 2 * threads + 2.
   size_t max_chunks_in_flight = 0;

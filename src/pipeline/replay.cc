@@ -84,6 +84,7 @@ absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
   ropts.max_event_bytes = config_.input.max_event_bytes;
   ropts.max_document_bytes = config_.input.max_document_bytes;
   ropts.threads = std::max(1, opts.threads);
+  ropts.stage1_thread = false;  // --threads 1 is one thread
   EventReader reader(ropts);
 
   uint64_t total_bytes = 0;
