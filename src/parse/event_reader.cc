@@ -832,7 +832,12 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
     st.documents += c->stats.documents;
     st.list_items_truncated += c->stats.list_items_truncated;
     const char* buf_end = c->buf.get() + c->cap + kPad;
-    for (uint32_t o : c->order) {
+    constexpr size_t kAhead = 8;  // events whose dedup slots are prefetched
+    for (size_t j = 0; j < c->order.size(); ++j) {
+      if (j + kAhead < c->order.size() && !(c->order[j + kAhead] & Chunk::kInvalidBit)) {
+        h.Prefetch(c->events[c->order[j + kAhead]]);
+      }
+      const uint32_t o = c->order[j];
       if (o & Chunk::kInvalidBit) {
         const Chunk::Invalid& inv = c->invalids[o & ~Chunk::kInvalidBit];
         st.invalid[static_cast<int>(inv.reason)]++;

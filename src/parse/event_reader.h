@@ -45,6 +45,9 @@ class EventHandler {
   virtual ~EventHandler() = default;
   // The event may be annotated by the handler (the dispatcher marks first_outcome).
   virtual void OnEvent(AuditEvent& event) = 0;
+  // A hint that `event` will be handed to OnEvent soon (a parallel read looks a few events
+  // ahead): the handler may prefetch the memory it will touch. No effect on results.
+  virtual void Prefetch(const AuditEvent& event) { (void)event; }
   // `raw` is the offending document (or line) text, possibly cut to a bound; `detail` says
   // what was wrong (field name, simdjson error).
   virtual void OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,
