@@ -67,7 +67,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", std::string(src.status().message()).c_str());
       return 1;
     }
-    EventReader r;
+    ReaderOptions ro;
+    ro.stage1_thread = false;  // one thread, as the bare pass and replay --threads 1
+    EventReader r(ro);
     H h;
     (void)r.Read(**src, h);
     events = r.stats().events;
