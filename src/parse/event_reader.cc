@@ -58,8 +58,9 @@ void ReaderStats::Add(const ReaderStats& o) {
 
 namespace {
 constexpr size_t kPad = simdjson::SIMDJSON_PADDING;
-constexpr size_t kMaxRawReported = 64 << 10;  // raw text handed to OnInvalid
-constexpr size_t kBatchBytes = 1 << 20;       // iterate_many batch size
+constexpr size_t kMaxRawReported = 64 << 10;       // raw text handed to OnInvalid
+constexpr size_t kBatchBytes = 1 << 20;            // iterate_many batch size
+constexpr size_t kParallelChunkBytes = 256 << 10;  // chunk handed to a parse thread
 
 bool IsWs(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
@@ -744,10 +745,13 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
         std::unique_ptr<char[]> next = std::move(c->buf);
         size_t next_cap = c->cap;
         c->Reset();
-        if (next == nullptr || next_cap < cap_) {
-          next.reset(new char[cap_ + kPad]);
-          std::memset(next.get() + cap_, 0, kPad);
-          next_cap = cap_;
+        // Small chunks keep what the handler reads still in cache when it gets there
+        // (measured on 2 cores: 4 MiB chunks 2.6-3.0 s, 1 MiB 2.3 s, 256 KiB 2.1-2.2 s for 1 GB).
+        const size_t want = std::max(std::min(cap_, kParallelChunkBytes), 2 * (filled_ - end));
+        if (next == nullptr || next_cap < want) {
+          next.reset(new char[want + kPad]);
+          std::memset(next.get() + want, 0, kPad);
+          next_cap = want;
         }
         std::memcpy(next.get(), buf_.get() + end, filled_ - end);
         c->buf = std::move(buf_);
