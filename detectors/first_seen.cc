@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,29 +37,32 @@ constexpr std::string_view kKindNames[kNumKinds] = {"source_network", "user_agen
                                                     "verb_resource"};
 
 // "10.1.2.0/24" or "2001:db8:1:2::/64"; "" when not an IP.
-std::string NetworkOf(std::string_view ip) {
-  std::string s(ip);
+// The /24 (IPv4) or /64 (IPv6) network of `ip` into `out` (reused: no allocation once its
+// capacity suffices); empty when `ip` is not an address.
+void NetworkOf(std::string_view ip, std::string& out) {
+  out.clear();
+  char s[INET6_ADDRSTRLEN + 1];
+  if (ip.size() >= sizeof(s)) return;  // longer than any address text
+  std::memcpy(s, ip.data(), ip.size());
+  s[ip.size()] = '\0';
   unsigned char buf[16];
-  char out[INET6_ADDRSTRLEN];
-  if (inet_pton(AF_INET, s.c_str(), buf) == 1) {
-    return absl::StrCat(buf[0], ".", buf[1], ".", buf[2], ".0/24");
+  char text[INET6_ADDRSTRLEN];
+  if (inet_pton(AF_INET, s, buf) == 1) {
+    absl::StrAppend(&out, buf[0], ".", buf[1], ".", buf[2], ".0/24");
+    return;
   }
-  if (inet_pton(AF_INET6, s.c_str(), buf) == 1) {
+  if (inet_pton(AF_INET6, s, buf) == 1) {
     std::fill(buf + 8, buf + 16, 0);
-    if (inet_ntop(AF_INET6, buf, out, sizeof(out)) == nullptr) return "";
-    return absl::StrCat(out, "/64");
+    if (inet_ntop(AF_INET6, buf, text, sizeof(text)) == nullptr) return;
+    absl::StrAppend(&out, text, "/64");
   }
-  return "";
 }
 
-// The client family: the user agent's product token, lowercased ("kubectl", "curl",
-// "python-requests"); client-go programs without their own name report "go-http-client".
-std::string AgentFamily(std::string_view ua) {
+void AgentFamily(std::string_view ua, std::string& out) {
   size_t end = ua.find_first_of("/ ");
-  std::string f(ua.substr(0, end));
-  for (char& c : f) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (f.empty()) f = "<none>";
-  return f;
+  out.assign(ua.substr(0, end));
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (out.empty()) out = "<none>";
 }
 
 struct Identity {
@@ -109,8 +113,8 @@ class FirstSeen final : public Detector {
 
     auto& values = values_;
     for (auto& v : values) v.clear();
-    if (opts_.kinds[kNetwork]) values[kNetwork] = NetworkOf(e.SourceIp());
-    if (opts_.kinds[kAgent]) values[kAgent] = AgentFamily(e.user_agent);
+    if (opts_.kinds[kNetwork]) NetworkOf(e.SourceIp(), values[kNetwork]);
+    if (opts_.kinds[kAgent]) AgentFamily(e.user_agent, values[kAgent]);
     if (opts_.kinds[kNamespace]) values[kNamespace].assign(e.object.namespace_);
     if (opts_.kinds[kVerbResource] && e.has_object_ref && !e.object.resource.empty()) {
       absl::StrAppend(&values[kVerbResource], ToAbsl(e.verb_text), " ", ToAbsl(e.object.resource),

@@ -78,15 +78,15 @@ class PermissionEnumeration final : public Detector {
     }
     std::string_view path = e.request_uri.substr(0, e.request_uri.find('?'));
     const absl::Time t = e.stage_timestamp;
-    Add(kPath, path, t, e.audit_id);
-    Add(denied ? kDenied : kAllowed, {}, t, {});
+    DistinctWindowCounter::KeyState& st = counter_.Touch(key_, t);  // one lookup per event
+    Add(st, kPath, path, t, e.audit_id);
+    Add(st, denied ? kDenied : kAllowed, {}, t, {});
     if (denied) {
-      Add(kDeniedPath, path, t, {});
-      Add(kDeniedResource, e.object.resource, t, {});
+      Add(st, kDeniedPath, path, t, {});
+      Add(st, kDeniedResource, e.object.resource, t, {});
     }
-    if (e.response_code == 404) Add(kNotFound, path, t, {});
-    // The same key each time: the state touched last is this key's.
-    auto& st = Add(kResource, e.object.resource, t, {});
+    if (e.response_code == 404) Add(st, kNotFound, path, t, {});
+    Add(st, kResource, e.object.resource, t, {});
     size_t n[128] = {};
     for (const auto& [v, when] : st.values) ++n[static_cast<unsigned char>(v[0]) & 127];
     // Per-key baselines of distinct refused paths and distinct paths (keys prefixed d / m).
@@ -138,11 +138,11 @@ class PermissionEnumeration final : public Detector {
   void OnWatermark(absl::Time watermark, AlertEmitter& out) override { counter_.Expire(watermark); }
 
  private:
-  DistinctWindowCounter::KeyState& Add(char prefix, std::string_view v, absl::Time t,
-                                       std::string_view audit_id) {
+  void Add(DistinctWindowCounter::KeyState& st, char prefix, std::string_view v, absl::Time t,
+           std::string_view audit_id) {
     value_.assign(1, prefix);
     value_.append(v);
-    return counter_.Add(key_, value_, t, audit_id);
+    counter_.AddValue(st, value_, t, audit_id);
   }
 
   DetectorInfo info_;

@@ -2,7 +2,9 @@
 
 #include <simdjson.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <memory>
 
@@ -53,6 +55,64 @@ uint64_t Pass(std::string_view data, uint64_t* checksum, bool per_line) {
       ++docs;
       sum += Extract(obj);
     }
+  }
+  *checksum += sum;
+  return docs;
+}
+
+uint64_t BareSimdjsonPassFd(int fd, uint64_t* checksum) {
+  constexpr size_t kChunk = 4 << 20;
+  od::parser parser;
+  parser.threaded = false;  // one thread: no stage-1 helper thread
+  std::unique_ptr<char[]> buf(new char[kChunk + simdjson::SIMDJSON_PADDING]);
+  std::memset(buf.get() + kChunk, 0, simdjson::SIMDJSON_PADDING);
+  uint64_t docs = 0, sum = 0;
+  size_t filled = 0;
+  bool eof = false;
+  while (!eof || filled > 0) {
+    while (!eof && filled < kChunk) {  // the read() into the reused streaming buffer
+      ssize_t r = ::read(fd, buf.get() + filled, kChunk - filled);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        eof = true;
+        break;
+      }
+      filled += static_cast<size_t>(r);
+    }
+    const void* nl = memrchr(buf.get(), '\n', filled);
+    // Complete lines only; at end of input (or a line longer than the buffer) take it all.
+    size_t len = nl != nullptr && !eof
+                     ? static_cast<size_t>(static_cast<const char*>(nl) - buf.get()) + 1
+                     : filled;
+    od::document_stream stream;
+    if (len > 0 && !parser.iterate_many(buf.get(), len, 1 << 20).get(stream)) {
+      for (auto doc : stream) {
+        od::object obj;
+        if (doc.get_object().get(obj)) continue;
+        ++docs;
+        sum += Extract(obj);
+      }
+    }
+    std::memmove(buf.get(), buf.get() + len, filled - len);  // carry the partial last line
+    filled -= len;
+  }
+  *checksum += sum;
+  return docs;
+}
+
+uint64_t BareSimdjsonPassLoad(const char* path, uint64_t* checksum) {
+  simdjson::padded_string data;
+  if (simdjson::padded_string::load(path).get(data)) return 0;
+  od::parser parser;
+  parser.threaded = false;
+  uint64_t docs = 0, sum = 0;
+  od::document_stream stream;
+  if (parser.iterate_many(data, 1 << 20).get(stream)) return 0;
+  for (auto doc : stream) {
+    od::object obj;
+    if (doc.get_object().get(obj)) continue;
+    ++docs;
+    sum += Extract(obj);
   }
   *checksum += sum;
   return docs;

@@ -13,6 +13,13 @@ namespace kaudit::bench {
 // (Benchmarks are the one place outside src/parse allowed to include simdjson: this is the
 // baseline kaudit is measured against, not product code.)
 uint64_t BareSimdjsonPass(std::string_view data, uint64_t* checksum);
+// The same pass streaming a file descriptor: read() into one reused 4 MB padded buffer, cut at
+// the last newline, the partial line carried to the next read (the baseline: memory
+// stays at the buffer, whatever the file size). One thread: simdjson's stage-1 helper thread is
+// off.
+uint64_t BareSimdjsonPassFd(int fd, uint64_t* checksum);
+// The same pass after padded_string::load of the whole file (memory grows with the file).
+uint64_t BareSimdjsonPassLoad(const char* path, uint64_t* checksum);
 // The same pass framing each line itself and calling parser.iterate() per line.
 uint64_t BareSimdjsonPassPerLine(std::string_view data, uint64_t* checksum);
 

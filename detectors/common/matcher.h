@@ -12,7 +12,8 @@
 namespace kaudit {
 
 // A set of RE2 patterns, each matching a whole string (RE2::Set, anchored at both ends).
-// The only place kaudit uses RE2.
+// The only place kaudit uses RE2. Matches() memoises recent answers and is therefore not
+// thread-safe: a PatternSet belongs to one detector, which runs on one engine thread.
 class PatternSet {
  public:
   // `key_path` names the config key in errors ("detectors.pod_exec.allow.users[2]: ...").

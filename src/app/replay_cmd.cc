@@ -4,6 +4,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "src/app/app_common.h"
@@ -26,6 +27,7 @@ struct ReplayFlags {
   std::string since, until;
   std::string metrics_linger;
   bool progress = false, no_progress = false;
+  int threads = 0;  // 0 = one per core
 };
 
 int RunReplay(const ReplayFlags& f) {
@@ -55,6 +57,9 @@ int RunReplay(const ReplayFlags& f) {
   // The bar is for people: by default not among JSON log lines.
   opts.progress =
       !f.no_progress && (f.progress || (isatty(STDERR_FILENO) && log.format() == LogFormat::kText));
+  opts.threads = f.threads > 0
+                     ? f.threads
+                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto sinks = BuildSinks(config, isatty(STDOUT_FILENO), ctx);
   if (!sinks.ok()) return Fatal(log, sinks.status());
 
@@ -139,6 +144,11 @@ Command AddReplayCommand(CLI::App& app) {
   replay->add_flag("--progress", f->progress,
                    "Show a progress bar on stderr (default on a terminal)");
   replay->add_flag("--no-progress", f->no_progress, "Never show a progress bar");
+  replay
+      ->add_option("--threads", f->threads,
+                   "Parse threads for JSON lines (default: one per core); detectors run on one "
+                   "more thread in input order, so alerts are those of --threads 1")
+      ->check(CLI::Range(0, 256));
   return Command{replay, [f] { return RunReplay(*f); }};
 }
 

@@ -111,6 +111,18 @@ uint64_t DeliveryKey(const AuditEvent& e) {
 }
 }  // namespace
 
+void Dispatcher::Prefetch(const AuditEvent& e) const {
+  const uint64_t k = DeliveryKey(e);
+  dedup_current_.prefetch(k);
+  if (!dedup_previous_.empty()) dedup_previous_.prefetch(k);
+  if (e.stage == Stage::kResponseStarted || e.stage == Stage::kResponseComplete ||
+      e.stage == Stage::kPanic) {
+    const uint64_t s = StageKey(e.audit_id, Stage::kResponseStarted);
+    started_.prefetch(s);
+    if (!started_previous_.empty()) started_previous_.prefetch(s);
+  }
+}
+
 void Dispatcher::AdvanceWatermark(absl::Time t, std::vector<Alert>& out) {
   if (t > max_event_time_) max_event_time_ = t;
   absl::Time wm = max_event_time_ - opts_.allowed_lateness;

@@ -58,6 +58,9 @@ class Dispatcher {
 
   // Runs the detectors on one event and appends their alerts to `out`.
   void Dispatch(AuditEvent& event, std::vector<Alert>& out);
+  // Prefetches the duplicate-check slots `event` will touch (its dispatch misses the cache
+  // there otherwise: the tables hold up to dedup_entries keys). No effect on results.
+  void Prefetch(const AuditEvent& event) const;
   // Tells stateful detectors that no older events will come (end of input).
   void Finish(std::vector<Alert>& out);
 

@@ -7,14 +7,30 @@ namespace kaudit {
 DistinctWindowCounter::KeyState& DistinctWindowCounter::Add(std::string_view key,
                                                             std::string_view value, absl::Time t,
                                                             std::string_view audit_id) {
+  KeyState& s = Touch(key, t);
+  AddValue(s, value, t, audit_id);
+  return s;
+}
+
+DistinctWindowCounter::KeyState& DistinctWindowCounter::Touch(std::string_view key, absl::Time t) {
   bool inserted = false;
   KeyState& s = keys_.Touch(key, &inserted);
   if (inserted) s.first_seen = t;
   s.last_seen = std::max(s.last_seen, t);
-  ++s.events;
   const absl::Time horizon = t - opts_.window;
   // Drop values that left the window (exact count for the decision that follows).
   absl::erase_if(s.values, [&](const auto& kv) { return kv.second <= horizon; });
+  return s;
+}
+
+void DistinctWindowCounter::AddValue(KeyState& s, std::string_view value, absl::Time t,
+                                     std::string_view audit_id) {
+  ++s.events;
+  if (opts_.window <= absl::ZeroDuration()) {
+    // A value recorded at t is already outside a zero window: as Add() would, drop it again.
+    const absl::Time horizon = t - opts_.window;
+    absl::erase_if(s.values, [&](const auto& kv) { return kv.second <= horizon; });
+  }
   auto it = s.values.find(value);
   if (it != s.values.end()) {
     it->second = std::max(it->second, t);
@@ -32,7 +48,6 @@ DistinctWindowCounter::KeyState& DistinctWindowCounter::Add(std::string_view key
     s.audit_ids.emplace_back(audit_id);
     if (s.audit_ids.size() > opts_.max_audit_ids) s.audit_ids.pop_front();
   }
-  return s;
 }
 
 void DistinctWindowCounter::Expire(absl::Time watermark) {

@@ -144,6 +144,11 @@ class DistinctWindowCounter {
   // than the window already removed (so values.size() is the exact distinct count).
   KeyState& Add(std::string_view key, std::string_view value, absl::Time t,
                 std::string_view audit_id);
+  // Add() in two steps, for several values of one key at one event time: Touch looks the key
+  // up once (and drops values that left the window), AddValue records one value (the same
+  // state as calling Add for each value).
+  KeyState& Touch(std::string_view key, absl::Time t);
+  void AddValue(KeyState& s, std::string_view value, absl::Time t, std::string_view audit_id);
   // Forgets keys idle for longer than the window.
   void Expire(absl::Time watermark);
   // Forgets one key's values (after an alert).

@@ -4,7 +4,12 @@
 #include <string.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "src/common/status_macros.h"
@@ -53,8 +58,9 @@ void ReaderStats::Add(const ReaderStats& o) {
 
 namespace {
 constexpr size_t kPad = simdjson::SIMDJSON_PADDING;
-constexpr size_t kMaxRawReported = 64 << 10;  // raw text handed to OnInvalid
-constexpr size_t kBatchBytes = 1 << 20;       // iterate_many batch size
+constexpr size_t kMaxRawReported = 64 << 10;       // raw text handed to OnInvalid
+constexpr size_t kBatchBytes = 1 << 20;            // iterate_many batch size
+constexpr size_t kParallelChunkBytes = 256 << 10;  // chunk handed to a parse thread
 
 bool IsWs(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
@@ -70,19 +76,201 @@ uint64_t CountNewlines(const char* p, const char* end) {
   }
   return n;
 }
+
+// Owned copies of strings that do not point into a chunk's buffer (simdjson unescapes strings
+// with escapes into the parser's own buffer, which the next document reuses).
+class Arena {
+ public:
+  std::string_view Copy(std::string_view s) {
+    if (s.size() > kBlock / 4) {
+      big_.push_back(std::make_unique<char[]>(s.size()));
+      std::memcpy(big_.back().get(), s.data(), s.size());
+      return std::string_view(big_.back().get(), s.size());
+    }
+    if (blocks_.empty() || used_ + s.size() > kBlock) {
+      if (++block_ >= blocks_.size()) blocks_.push_back(std::make_unique<char[]>(kBlock));
+      used_ = 0;
+    }
+    char* p = blocks_[block_].get() + used_;
+    std::memcpy(p, s.data(), s.size());
+    used_ += s.size();
+    return std::string_view(p, s.size());
+  }
+  void Clear() {  // keeps the blocks for reuse
+    block_ = blocks_.empty() ? static_cast<size_t>(-1) : 0;
+    used_ = 0;
+    big_.clear();
+  }
+
+ private:
+  static constexpr size_t kBlock = 64 << 10;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<std::unique_ptr<char[]>> big_;
+  size_t block_ = static_cast<size_t>(-1);
+  size_t used_ = 0;
+};
+
+// One chunk of whole lines framed from the input, and what its parse produced, in order.
+// Line numbers and offsets of invalid documents are relative to the chunk (line 0 = the
+// chunk's first line); the calling thread adds the chunk's base.
+struct Chunk {
+  std::unique_ptr<char[]> buf;  // [0, cap + kPad)
+  size_t cap = 0;
+  size_t begin = 0, end = 0;  // lines to parse; [0, end) is consumed input
+  uint64_t bytes = 0;         // input bytes read while framing this chunk
+  uint64_t consumed = 0;      // the source's consumed_bytes() after framing it
+  uint64_t newlines = 0;      // in [0, end)
+  bool done = false;
+
+  struct Invalid {
+    InvalidReason reason;
+    uint64_t line, offset;
+    int64_t item;
+    std::string_view detail, raw;
+  };
+  struct Lists {
+    uint32_t groups, n_groups, imp_groups, n_imp_groups, ips, n_ips;
+  };
+  std::vector<uint32_t> order;  // index into events, or kInvalidBit | index into invalids
+  std::vector<AuditEvent> events;
+  std::vector<Lists> lists;
+  std::vector<std::string_view> items;  // groups and source IPs of the events
+  std::vector<Invalid> invalids;
+  ReaderStats stats;
+  Arena arena;
+
+  static constexpr uint32_t kInvalidBit = 1u << 31;
+
+  void Reset() {
+    begin = end = 0;
+    bytes = consumed = newlines = 0;
+    done = false;
+    order.clear();
+    events.clear();
+    lists.clear();
+    items.clear();
+    invalids.clear();
+    stats = ReaderStats();
+    arena.Clear();
+  }
+  // The bytes parsed (set while a worker holds the buffer).
+  const char* data = nullptr;
+  const char* data_end = nullptr;
+  bool Owns(const char* p) const { return p >= data && p < data_end; }
+  void Own(std::string_view& v) {
+    if (!v.empty() && !Owns(v.data())) v = arena.Copy(v);
+  }
+  uint32_t AddItems(std::span<const std::string_view> list) {
+    uint32_t at = static_cast<uint32_t>(items.size());
+    for (std::string_view v : list) {
+      Own(v);
+      items.push_back(v);
+    }
+    return at;
+  }
+};
+
+// Records what a worker's parse hands the handler into the chunk.
+class ChunkRecorder final : public EventHandler {
+ public:
+  explicit ChunkRecorder(Chunk& c) : c_(c) {}
+  void OnEvent(AuditEvent& e) override {
+    AuditEvent& o = c_.events.emplace_back(e);
+    for (std::string_view* v : {&o.audit_id,
+                                &o.verb_text,
+                                &o.request_uri,
+                                &o.user_agent,
+                                &o.username,
+                                &o.user_uid,
+                                &o.user_extra,
+                                &o.impersonated_user,
+                                &o.object.resource,
+                                &o.object.subresource,
+                                &o.object.namespace_,
+                                &o.object.name,
+                                &o.object.api_group,
+                                &o.object.api_version,
+                                &o.object.uid,
+                                &o.response_status,
+                                &o.response_reason,
+                                &o.decision,
+                                &o.authz_reason,
+                                &o.pod_security_audit_violations,
+                                &o.request_object,
+                                &o.response_object,
+                                &o.raw}) {
+      c_.Own(*v);
+    }
+    Chunk::Lists l;
+    l.n_groups = static_cast<uint32_t>(e.groups.size());
+    l.groups = c_.AddItems(e.groups);
+    l.n_imp_groups = static_cast<uint32_t>(e.impersonated_groups.size());
+    l.imp_groups = c_.AddItems(e.impersonated_groups);
+    l.n_ips = static_cast<uint32_t>(e.source_ips.size());
+    l.ips = c_.AddItems(e.source_ips);
+    c_.lists.push_back(l);
+    o.lazy = nullptr;
+    c_.order.push_back(static_cast<uint32_t>(c_.events.size() - 1));
+  }
+  void OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,
+                 std::string_view raw) override {
+    Chunk::Invalid& inv = c_.invalids.emplace_back(
+        Chunk::Invalid{reason, where.line, where.offset, where.item, detail, raw});
+    c_.Own(inv.detail);
+    c_.Own(inv.raw);
+    c_.order.push_back(Chunk::kInvalidBit | static_cast<uint32_t>(c_.invalids.size() - 1));
+  }
+
+ private:
+  Chunk& c_;
+};
 }  // namespace
 
 class EventReader::Impl {
  public:
   explicit Impl(const ReaderOptions& o) : opts_(o) {
     for (auto& s : scratch_) s.max_items = o.max_list_items;
+    stream_parser_.threaded = o.stage1_thread;
     Reserve(std::max<size_t>(o.chunk_bytes, 4096));
   }
 
   absl::Status Read(ByteSource& src, EventHandler& h, ReaderStats& st,
-                    const std::function<void(const ByteSource&)>& progress);
+                    const std::function<void(uint64_t)>& progress, bool parallel = true);
+
+  // Worker side of the parallel read: parses the chunk's lines into it.
+  void ProcessChunk(Chunk& c) {
+    ChunkRecorder rec(c);
+    handler_ = &rec;
+    stats_ = &c.stats;
+    name_ = {};
+    base_offset_ = 0;
+    base_line_ = 0;
+    cursor_pos_ = 0;
+    cursor_line_ = 0;
+    c.data = c.buf.get();
+    c.data_end = c.buf.get() + c.cap + kPad;
+    std::swap(buf_, c.buf);
+    std::swap(cap_, c.cap);
+    filled_ = c.end;
+    if (c.end > c.begin) ProcessLines(c.begin, c.end);
+    c.newlines = LineAt(c.end);
+    std::swap(buf_, c.buf);
+    std::swap(cap_, c.cap);
+    filled_ = 0;
+    for (size_t i = 0; i < c.events.size(); ++i) {
+      const Chunk::Lists& l = c.lists[i];
+      AuditEvent& e = c.events[i];
+      e.groups = std::span<const std::string_view>(c.items.data() + l.groups, l.n_groups);
+      e.impersonated_groups =
+          std::span<const std::string_view>(c.items.data() + l.imp_groups, l.n_imp_groups);
+      e.source_ips = std::span<const std::string_view>(c.items.data() + l.ips, l.n_ips);
+    }
+  }
 
  private:
+  absl::Status ReadLinesParallel(ByteSource& src, EventHandler& h, ReaderStats& st,
+                                 const std::function<void(uint64_t)>& progress, size_t first,
+                                 bool eof);
   enum class DocResult { kDone, kJsonError };
 
   void Reserve(size_t n) {
@@ -421,6 +609,7 @@ class EventReader::Impl {
   }
 
   ReaderOptions opts_;
+  EventObjectCache consumer_lazy_;  // the calling thread's, in a parallel read
   od::parser stream_parser_;
   od::parser line_parser_;
   EventObjectCache lazy_;
@@ -440,10 +629,251 @@ class EventReader::Impl {
   uint64_t base_line_ = 1;
   size_t cursor_pos_ = 0;
   uint64_t cursor_line_ = 1;
+
+  std::vector<std::unique_ptr<Impl>> workers_;  // parallel read: one per parse thread
 };
 
+// The parallel JSON-lines read. A framing thread runs the loop of the sequential read (same
+// cuts at newlines, same oversize handling) but hands each buffer of whole lines to the parse
+// threads as a chunk instead of parsing it, carrying the partial last line into a fresh
+// buffer. Parse threads turn chunks into owned event arrays. This (calling) thread takes the
+// chunks strictly in input order and hands their events and invalid documents to the
+// handler, so handler calls are exactly those of the sequential read. At most
+// max_chunks_in_flight chunks exist at once (the framer waits for the handler).
+absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler& h, ReaderStats& st,
+                                                  const std::function<void(uint64_t)>& progress,
+                                                  size_t first, bool eof) {
+  const size_t nthreads = static_cast<size_t>(opts_.threads);
+  const size_t max_chunks =
+      opts_.max_chunks_in_flight > 0 ? opts_.max_chunks_in_flight : 2 * nthreads + 2;
+  while (workers_.size() < nthreads) {
+    ReaderOptions wo = opts_;
+    wo.threads = 1;
+    wo.stage1_thread = false;  // the parse threads already overlap chunks
+    workers_.push_back(std::make_unique<Impl>(wo));
+  }
+
+  std::mutex mu;
+  std::condition_variable work_cv, done_cv, space_cv;
+  std::deque<Chunk*> pending;  // framed, not yet taken by a parse thread
+  std::deque<Chunk*> ordered;  // framed, not yet handed to the handler (input order)
+  std::vector<std::unique_ptr<Chunk>> free_chunks;
+  size_t in_flight = 0;
+  bool framing_done = false;
+  absl::Status read_status;
+
+  ReaderStats framer_stats;  // bytes read by the framer (this Impl's Fill counts into stats_)
+  std::vector<Chunk::Invalid> framer_invalids;
+
+  // Framer-side handler: the sequential loop reports oversize lines through Invalid().
+  class FramerHandler final : public EventHandler {
+   public:
+    explicit FramerHandler(std::vector<Chunk::Invalid>& out) : out_(out) {}
+    void OnEvent(AuditEvent&) override {}
+    void OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,
+                   std::string_view raw) override {
+      out_.push_back(Chunk::Invalid{reason, where.line, where.offset, where.item, detail, raw});
+    }
+
+   private:
+    std::vector<Chunk::Invalid>& out_;
+  } framer_handler(framer_invalids);
+
+  // Chunk to frame into: waits for room.
+  auto take_chunk = [&]() -> Chunk* {
+    std::unique_lock<std::mutex> l(mu);
+    space_cv.wait(l, [&] { return in_flight < max_chunks; });
+    ++in_flight;
+    std::unique_ptr<Chunk> c;
+    if (!free_chunks.empty()) {
+      c = std::move(free_chunks.back());
+      free_chunks.pop_back();
+    } else {
+      c = std::make_unique<Chunk>();
+    }
+    return c.release();
+  };
+
+  handler_ = &framer_handler;
+  stats_ = &framer_stats;
+  base_offset_ = 0;
+  base_line_ = 0;
+  cursor_pos_ = 0;
+  cursor_line_ = 0;
+
+  std::thread framer([&] {
+    size_t start = first;
+    bool skipping = false;
+    uint64_t bytes_before = 0;
+    bool at_eof = eof;
+    while (true) {
+      size_t end;
+      const void* nl = memrchr(buf_.get() + start, '\n', filled_ - start);
+      if (skipping) {
+        const void* first_nl = memchr(buf_.get() + start, '\n', filled_ - start);
+        if (first_nl == nullptr) {
+          start = filled_;
+        } else {
+          start = static_cast<size_t>(static_cast<const char*>(first_nl) - buf_.get()) + 1;
+          skipping = false;
+          nl = memrchr(buf_.get() + start, '\n', filled_ - start);
+        }
+      }
+      if (skipping) {
+        end = start;
+      } else if (nl != nullptr) {
+        end = static_cast<size_t>(static_cast<const char*>(nl) - buf_.get()) + 1;
+      } else if (at_eof) {
+        end = filled_;
+      } else if (start > 0) {
+        end = start;
+      } else if (cap_ < opts_.max_event_bytes + 1) {
+        Reserve(std::min(cap_ * 2, opts_.max_event_bytes + 1));
+        end = start;
+      } else {
+        cursor_pos_ = 0;
+        cursor_line_ = 0;
+        Invalid(InvalidReason::kOversize, start, -1, "line longer than max_event_bytes; skipped",
+                std::string_view(buf_.get() + start, std::min<size_t>(filled_ - start, 256)));
+        skipping = true;
+        start = filled_;
+        end = start;
+      }
+      if (end > 0) {
+        // Hand [0, end) over; the rest moves to a fresh buffer.
+        Chunk* c = take_chunk();
+        std::unique_ptr<char[]> next = std::move(c->buf);
+        size_t next_cap = c->cap;
+        c->Reset();
+        // Small chunks keep what the handler reads still in cache when it gets there
+        // (measured on 2 cores: 4 MiB chunks 2.6-3.0 s, 1 MiB 2.3 s, 256 KiB 2.1-2.2 s for 1 GB).
+        const size_t want = std::max(std::min(cap_, kParallelChunkBytes), 2 * (filled_ - end));
+        if (next == nullptr || next_cap < want) {
+          next.reset(new char[want + kPad]);
+          std::memset(next.get() + want, 0, kPad);
+          next_cap = want;
+        }
+        std::memcpy(next.get(), buf_.get() + end, filled_ - end);
+        c->buf = std::move(buf_);
+        c->cap = cap_;
+        buf_ = std::move(next);
+        cap_ = next_cap;
+        c->begin = start;
+        c->end = end;
+        c->bytes = framer_stats.bytes - bytes_before;
+        bytes_before = framer_stats.bytes;
+        c->consumed = src.consumed_bytes();
+        for (Chunk::Invalid& inv : framer_invalids) {
+          c->invalids.push_back(inv);
+          c->order.push_back(Chunk::kInvalidBit | static_cast<uint32_t>(c->invalids.size() - 1));
+        }
+        framer_invalids.clear();
+        filled_ -= end;
+        {
+          std::lock_guard<std::mutex> l(mu);
+          pending.push_back(c);
+          ordered.push_back(c);
+        }
+        work_cv.notify_one();
+      }
+      start = 0;
+      if (at_eof && filled_ == 0) break;
+      if (at_eof && skipping) break;
+      absl::StatusOr<bool> r = Fill(src);
+      if (!r.ok()) {
+        std::lock_guard<std::mutex> l(mu);
+        read_status = r.status();
+        break;
+      }
+      at_eof = *r;
+      if (at_eof && filled_ == 0) break;
+    }
+    {
+      std::lock_guard<std::mutex> l(mu);
+      framing_done = true;
+    }
+    work_cv.notify_all();
+    done_cv.notify_all();
+  });
+
+  std::vector<std::thread> parsers;
+  for (size_t i = 0; i < nthreads; ++i) {
+    parsers.emplace_back([&, w = workers_[i].get()] {
+      while (true) {
+        Chunk* c;
+        {
+          std::unique_lock<std::mutex> l(mu);
+          work_cv.wait(l, [&] { return !pending.empty() || framing_done; });
+          if (pending.empty()) return;
+          c = pending.front();
+          pending.pop_front();
+        }
+        w->ProcessChunk(*c);
+        {
+          std::lock_guard<std::mutex> l(mu);
+          c->done = true;
+        }
+        done_cv.notify_all();
+      }
+    });
+  }
+
+  // Hand the chunks' contents to the handler in input order.
+  uint64_t base_line = 1, base_offset = 0;
+  std::string_view name = src.name();
+  while (true) {
+    Chunk* c;
+    {
+      std::unique_lock<std::mutex> l(mu);
+      done_cv.wait(l, [&] {
+        return (!ordered.empty() && ordered.front()->done) || (ordered.empty() && framing_done);
+      });
+      if (ordered.empty()) break;
+      c = ordered.front();
+      ordered.pop_front();
+    }
+    st.bytes += c->bytes;
+    st.documents += c->stats.documents;
+    st.list_items_truncated += c->stats.list_items_truncated;
+    const char* buf_end = c->buf.get() + c->cap + kPad;
+    constexpr size_t kAhead = 8;  // events whose dedup slots are prefetched
+    for (size_t j = 0; j < c->order.size(); ++j) {
+      if (j + kAhead < c->order.size() && !(c->order[j + kAhead] & Chunk::kInvalidBit)) {
+        h.Prefetch(c->events[c->order[j + kAhead]]);
+      }
+      const uint32_t o = c->order[j];
+      if (o & Chunk::kInvalidBit) {
+        const Chunk::Invalid& inv = c->invalids[o & ~Chunk::kInvalidBit];
+        st.invalid[static_cast<int>(inv.reason)]++;
+        Location loc{name, base_line + inv.line, base_offset + inv.offset, inv.item};
+        h.OnInvalid(inv.reason, loc, inv.detail, inv.raw);
+      } else {
+        AuditEvent& e = c->events[o];
+        st.events++;
+        consumer_lazy_.Reset(e.request_object, e.response_object, buf_end);
+        e.lazy = &consumer_lazy_;
+        h.OnEvent(e);
+      }
+    }
+    base_line += c->newlines;
+    base_offset += c->end;
+    if (progress) progress(c->consumed);
+    {
+      std::lock_guard<std::mutex> l(mu);
+      free_chunks.emplace_back(c);
+      --in_flight;
+    }
+    space_cv.notify_one();
+  }
+  framer.join();
+  for (auto& t : parsers) t.join();
+  handler_ = nullptr;
+  stats_ = nullptr;
+  return read_status;
+}
+
 absl::Status EventReader::Impl::Read(ByteSource& src, EventHandler& h, ReaderStats& st,
-                                     const std::function<void(const ByteSource&)>& progress) {
+                                     const std::function<void(uint64_t)>& progress, bool parallel) {
   handler_ = &h;
   stats_ = &st;
   name_ = src.name();
@@ -477,9 +907,11 @@ absl::Status EventReader::Impl::Read(ByteSource& src, EventHandler& h, ReaderSta
       KAUDIT_ASSIGN_OR_RETURN(eof, Fill(src));
     }
     ProcessDocuments(first, filled_);
-    if (progress) progress(src);
+    if (progress) progress(src.consumed_bytes());
     return absl::OkStatus();
   }
+
+  if (parallel && opts_.threads > 1) return ReadLinesParallel(src, h, st, progress, first, eof);
 
   // JSON lines, streamed through the buffer.
   size_t start = first;
@@ -526,7 +958,7 @@ absl::Status EventReader::Impl::Read(ByteSource& src, EventHandler& h, ReaderSta
     start = 0;
     cursor_pos_ = 0;
     cursor_line_ = base_line_;
-    if (progress) progress(src);
+    if (progress) progress(src.consumed_bytes());
     if (eof && filled_ == 0) break;
     if (eof && skipping) break;
     KAUDIT_ASSIGN_OR_RETURN(eof, Fill(src));
@@ -544,7 +976,7 @@ absl::Status EventReader::Read(ByteSource& source, EventHandler& handler) {
 
 void EventReader::ParseBuffer(std::string_view data, std::string_view name, EventHandler& handler) {
   auto src = MemoryByteSource(std::string(name), std::string(data));
-  (void)impl_->Read(*src, handler, stats_, nullptr);  // memory reads cannot fail
+  (void)impl_->Read(*src, handler, stats_, nullptr, false);  // memory reads cannot fail
 }
 
 }  // namespace kaudit

@@ -45,6 +45,9 @@ class EventHandler {
   virtual ~EventHandler() = default;
   // The event may be annotated by the handler (the dispatcher marks first_outcome).
   virtual void OnEvent(AuditEvent& event) = 0;
+  // A hint that `event` will be handed to OnEvent soon (a parallel read looks a few events
+  // ahead): the handler may prefetch the memory it will touch. No effect on results.
+  virtual void Prefetch(const AuditEvent& event) { (void)event; }
   // `raw` is the offending document (or line) text, possibly cut to a bound; `detail` says
   // what was wrong (field name, simdjson error).
   virtual void OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,
@@ -56,6 +59,18 @@ struct ReaderOptions {
   size_t max_event_bytes = 16 << 20;       // larger events/lines are skipped as kOversize
   size_t max_document_bytes = 1ull << 30;  // bound for a multi-line document (array, pretty)
   size_t max_list_items = 1024;            // groups / sourceIPs kept per event
+  // Parse threads for JSON lines read by Read(): 1 parses on the calling thread; N > 1 frames
+  // the input on one thread into chunks of whole lines, parses chunks on N threads, and hands
+  // the events to the handler on the calling thread strictly in input order (handler calls,
+  // counts and locations are the same as with 1). Multi-line documents and ParseBuffer()
+  // always parse on the calling thread.
+  int threads = 1;
+  // With threads == 1: let simdjson run stage 1 of the next iterate_many batch on a helper
+  // thread (its default). Off, the read uses exactly one thread.
+  bool stage1_thread = true;
+  // Chunks framed but not yet handed to the handler, at most (bounds memory: each holds its
+  // chunk_bytes buffer and the parsed events); 0 = 2 * threads + 2.
+  size_t max_chunks_in_flight = 0;
 };
 
 struct ReaderStats {
@@ -84,14 +99,15 @@ class EventReader {
   void ParseBuffer(std::string_view data, std::string_view name, EventHandler& handler);
 
   const ReaderStats& stats() const { return stats_; }
-  // Optional progress callback, called after each chunk with the source's consumed bytes.
-  void set_progress(std::function<void(const ByteSource&)> fn) { progress_ = std::move(fn); }
+  // Optional progress callback, called on the calling thread after each chunk with the bytes
+  // consumed from the source (compressed bytes for gzip) up to that chunk.
+  void set_progress(std::function<void(uint64_t consumed_bytes)> fn) { progress_ = std::move(fn); }
 
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;
   ReaderStats stats_;
-  std::function<void(const ByteSource&)> progress_;
+  std::function<void(uint64_t)> progress_;
 };
 
 }  // namespace kaudit

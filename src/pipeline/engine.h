@@ -37,6 +37,7 @@ class Engine final : public EventHandler {
   }
 
   void OnEvent(AuditEvent& e) override;
+  void Prefetch(const AuditEvent& e) override { dispatcher_.Prefetch(e); }
   void OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,
                  std::string_view raw) override;
 

@@ -83,6 +83,8 @@ absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
   ropts.chunk_bytes = config_.input.chunk_bytes;
   ropts.max_event_bytes = config_.input.max_event_bytes;
   ropts.max_document_bytes = config_.input.max_document_bytes;
+  ropts.threads = std::max(1, opts.threads);
+  ropts.stage1_thread = false;  // --threads 1 is one thread
   EventReader reader(ropts);
 
   uint64_t total_bytes = 0;
@@ -97,8 +99,8 @@ absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
   if (opts.progress) progress = std::make_unique<Progress>(ctx_.clock, total_bytes);
   absl::Time last_snapshot = start;
   if (progress || opts.on_snapshot) {
-    reader.set_progress([&](const ByteSource& s) {
-      if (progress) progress->Update(done_before + s.consumed_bytes(), reader.stats().events);
+    reader.set_progress([&](uint64_t consumed) {
+      if (progress) progress->Update(done_before + consumed, reader.stats().events);
       if (opts.on_snapshot && ctx_.clock->Now() - last_snapshot >= absl::Milliseconds(250)) {
         last_snapshot = ctx_.clock->Now();
         opts.on_snapshot(engine_->Snapshot(reader.stats(), start));

@@ -20,6 +20,10 @@ struct ReplayOptions {
   std::optional<absl::Time> since;  // events with stageTimestamp before this are skipped
   std::optional<absl::Time> until;  // ... and at or after this
   bool progress = false;            // progress bar on stderr
+  // Parse threads (EventReader, ReaderOptions::threads): 1 parses on the detector thread; N > 1
+  // parses JSON lines on N threads while detectors run on this one, in input order, with the
+  // same alerts and counts.
+  int threads = 1;
   // Called with the counters so far, at most 4 times a second while reading (for /metrics).
   std::function<void(const RunSummary&)> on_snapshot;
 };

@@ -102,8 +102,12 @@ absl::Status QueuedSink::Send(std::span<const Alert> alerts) {
     ++stats_.accepted;
   }
   if (disk_) Spill(spill);
+  // Wake the worker only when its wait can end: a full batch (or a flush waiting). Waking it
+  // for less made it check and sleep again, a futex wake and a context switch per Send
+  // (12% of a replay's cycles on a VM). With a disk buffer it is always woken, as before.
+  const bool wake = disk_ || queue_.size() >= opts_.batch_max || flush_waiters_ > 0;
   l.unlock();
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
   return absl::OkStatus();
 }
 
