@@ -50,7 +50,7 @@ fuzz: asan-build
 
 # The whole test suite under ASan+UBSan, then the threaded parts' unit tests under TSan
 # (build-tsan, unit-test binary only; TSAN_FILTER selects them).
-TSAN_FILTER ?= LivePipeline*:QueuedSink*:SyslogTransport*:StatusServer*:DiskBuffer*:FuzzRegress*
+TSAN_FILTER ?= ParallelEventReader*:LivePipeline*:QueuedSink*:SyslogTransport*:StatusServer*:DiskBuffer*:FuzzRegress*
 sanitize: asan-build
 	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS)

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "src/common/time_util.h"
 #include "src/parse/byte_source.h"
 #include "tests/support/test_util.h"
@@ -283,6 +284,56 @@ TEST(EventReaderTest, CorruptGzipIsAnErrorAfterTheGoodEvents) {
   absl::Status s = reader.Read(**src, h);
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("cut.gz"));
+}
+
+// The parallel read (threads > 1) hands the handler the same events, in the same order, with
+// the same invalid records and locations as one thread: real events, small chunks so that
+// many are in flight, bad and oversize lines between them. (Also run under TSan.)
+TEST(ParallelEventReaderTest, ThreadsGiveTheSameEventsInOrderAsOne) {
+  std::string jsonl;
+  int n = 0;
+  for (const char* f :
+       {"tests/data/public/audit2rbac_demo_v1beta1_2017.log",
+        "tests/data/public/audit2rbac_demo_v1_2022.log", "tests/data/scenario/attack.jsonl"}) {
+    for (absl::string_view line : absl::StrSplit(ReadFile(SourcePath(f)), '\n')) {
+      if (line.empty()) continue;
+      absl::StrAppend(&jsonl, line, "\n");
+      if (++n % 97 == 0) absl::StrAppend(&jsonl, "{\"kind\":\"Event\",\n");  // malformed
+      if (n % 211 == 0) absl::StrAppend(&jsonl, "{\"pad\":\"", std::string(5000, 'x'), "\"}\n");
+    }
+  }
+  ASSERT_GT(n, 1500);
+  std::string dir = testing::TempDir();
+  testing::WriteFile(dir + "/in.log", jsonl);
+  auto read = [&](int threads) {
+    ReaderOptions o;
+    o.threads = threads;
+    o.chunk_bytes = 16 << 10;
+    o.max_event_bytes = 4096;  // the padded lines are oversize
+    EventReader reader(o);
+    CollectingHandler h;
+    auto src = OpenByteSource(dir + "/in.log");
+    EXPECT_TRUE(src.ok());
+    EXPECT_TRUE(reader.Read(**src, h).ok());
+    return h;
+  };
+  CollectingHandler one = read(1);
+  ASSERT_GT(one.events.size(), 1500u);
+  ASSERT_FALSE(one.invalid.empty());
+  for (int threads : {2, 3}) {
+    CollectingHandler many = read(threads);
+    ASSERT_EQ(many.events.size(), one.events.size()) << threads;
+    for (size_t i = 0; i < one.events.size(); ++i) {
+      ASSERT_EQ(many.events[i].audit_id, one.events[i].audit_id) << i;
+      ASSERT_EQ(many.events[i].username, one.events[i].username) << i;
+      ASSERT_EQ(many.events[i].request_object, one.events[i].request_object) << i;
+    }
+    ASSERT_EQ(many.invalid.size(), one.invalid.size()) << threads;
+    for (size_t i = 0; i < one.invalid.size(); ++i) {
+      EXPECT_EQ(many.invalid[i].reason, one.invalid[i].reason) << i;
+      EXPECT_EQ(many.invalid[i].line, one.invalid[i].line) << i;
+    }
+  }
 }
 
 }  // namespace
