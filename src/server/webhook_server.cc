@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "src/common/logger.h"
+#include "src/common/socket_options.h"
 #include "src/common/strings.h"
 #include "src/server/slow_client_guard.h"
 
@@ -101,6 +102,7 @@ class WebhookSource::Impl {
     server_->set_keep_alive_max_count(1000);
     server_->set_keep_alive_timeout(absl::ToInt64Seconds(kKeepAlive));
     server_->set_tcp_nodelay(true);
+    server_->set_socket_options(ExclusiveListenSocketOptions);
     // Bodies go through the content reader below, which bounds them after gzip decoding too;
     // this bounds what other paths would read.
     server_->set_payload_max_length(opts_.max_body_bytes);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "src/common/socket_options.h"
 
 namespace kaudit {
 
@@ -57,6 +58,7 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(
       res.set_content("not ready\n", "text/plain");
     }
   });
+  p->server.set_socket_options(ExclusiveListenSocketOptions);
   if (port == 0) {
     p->port = p->server.bind_to_any_port(host);
     if (p->port < 0) {

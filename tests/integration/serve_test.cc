@@ -637,5 +637,26 @@ TEST(ServeTest, SpoolOnAFullDiskAnswers503AndLosesNothingAcknowledged) {
       b);
 }
 
+// A port in use is a startup error: neither the webhook port nor the metrics port may be
+// shared with another process (cpp-httplib's default SO_REUSEPORT allowed a second kaudit to
+// bind both and take part of the connections).
+TEST(ServeTest, APortInUseIsAStartupError) {
+  std::string dir = testing::TempDir();
+  Server s = StartServe({"-o", dir + "/alerts.json"});
+  ASSERT_GT(s.metrics_port, 0);
+  const std::string port =
+      s.url.substr(s.url.rfind(':') + 1, s.url.rfind('/') - s.url.rfind(':') - 1);
+  auto webhook = RunKaudit(
+      {"serve", "--insecure-http", "--listen", "127.0.0.1:" + port, "-o", dir + "/second.json"});
+  EXPECT_EQ(webhook.exit_code, 1) << webhook.err;
+  EXPECT_THAT(webhook.err, HasSubstr("--listen 127.0.0.1:" + port + ": cannot bind"));
+  auto metrics = RunKaudit({"replay", "--no-progress", "-q", "--metrics-addr",
+                            absl::StrCat("127.0.0.1:", s.metrics_port),
+                            SourcePath("tests/data/falco/k8s_audit__exec_pod.json")});
+  EXPECT_EQ(metrics.exit_code, 1) << metrics.err;
+  EXPECT_THAT(metrics.err, HasSubstr(absl::StrCat("metrics address 127.0.0.1:", s.metrics_port,
+                                                  ": cannot bind")));
+}
+
 }  // namespace
 }  // namespace kaudit
