@@ -85,15 +85,16 @@ TEST(MetricsTest, CurlAfterAReplayShowsTheSummaryCounters) {
   std::string metrics;
   for (int i = 0; i < 1800; ++i) {  // up to 180 s for the run to finish (slow under ASan)
     metrics = Curl(absl::StrCat("http://127.0.0.1:", port, "/metrics"));
-    if (metrics.find("kaudit_run_finished 1") != std::string::npos &&
-        std::filesystem::exists(tmp + "/s.json")) {
+    // The sample, not a substring: the HELP line reads "kaudit_run_finished 1 once a replay
+    // has read all its inputs" and matched while the run was still going.
+    if (Parse(metrics)["kaudit_run_finished"] == 1 && std::filesystem::exists(tmp + "/s.json")) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_THAT(metrics, HasSubstr("kaudit_run_finished 1"));
-  std::string s = ReadFile(tmp + "/s.json");
   auto m = Parse(metrics);
+  ASSERT_EQ(m["kaudit_run_finished"], 1) << metrics;
+  std::string s = ReadFile(tmp + "/s.json");
 
   EXPECT_EQ(m["kaudit_source_events_total{source=\"replay\"}"], JsonNumber(s, "", "events"));
   EXPECT_GT(m["kaudit_source_events_total{source=\"replay\"}"], 800);
