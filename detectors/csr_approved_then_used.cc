@@ -42,12 +42,6 @@ struct ApprovedIdentity {
   absl::Time approved = absl::InfinitePast();
 };
 
-bool CanAuthenticateClients(const CertificateSigningRequestView& csr) {
-  return csr.signer_name == "kubernetes.io/kube-apiserver-client" ||
-         csr.signer_name == "kubernetes.io/kube-apiserver-client-kubelet" ||
-         ContainsView(csr.usages, "client auth");
-}
-
 class CsrApprovedThenUsed final : public Detector {
  public:
   CsrApprovedThenUsed(absl::Duration window, size_t max_csrs, size_t max_identities,

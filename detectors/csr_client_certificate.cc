@@ -24,12 +24,6 @@
 namespace kaudit {
 namespace {
 
-bool IsClientCsr(const CertificateSigningRequestView& csr) {
-  return csr.signer_name == "kubernetes.io/kube-apiserver-client" ||
-         csr.signer_name == "kubernetes.io/kube-apiserver-client-kubelet" ||
-         ContainsView(csr.usages, "client auth");
-}
-
 class CsrClientCertificate final : public Detector {
  public:
   CsrClientCertificate(std::unique_ptr<PatternSet> users, std::unique_ptr<PatternSet> groups)
@@ -65,7 +59,7 @@ class CsrClientCertificate final : public Detector {
       return;
     }
     if (approval && !ContainsView(csr->condition_types, "Approved")) return;
-    if (!IsClientCsr(*csr)) return;
+    if (!CanAuthenticateClients(*csr)) return;
     CsrSubject subject = DecodeCsrSubject(csr->request);
     std::string privileged;
     if (subject.ok) {

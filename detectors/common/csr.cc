@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "absl/strings/escaping.h"
+#include "detectors/common/rbac.h"
 #include "src/common/strings.h"
 
 namespace kaudit {
@@ -47,6 +48,12 @@ CsrSubject DecodeCsrSubject(std::string_view spec_request) {
     out.organizations.push_back(EntryText(subject, i));
   }
   return out;
+}
+
+bool CanAuthenticateClients(const CertificateSigningRequestView& csr) {
+  return csr.signer_name == "kubernetes.io/kube-apiserver-client" ||
+         csr.signer_name == "kubernetes.io/kube-apiserver-client-kubelet" ||
+         ContainsView(csr.usages, "client auth");
 }
 
 }  // namespace kaudit

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "src/event/k8s_objects.h"
+
 namespace kaudit {
 
 struct CsrSubject {
@@ -16,5 +18,9 @@ struct CsrSubject {
 // Decodes spec.request (base64 of a PEM "CERTIFICATE REQUEST") with OpenSSL; ok=false when it
 // is not one.
 CsrSubject DecodeCsrSubject(std::string_view spec_request);
+
+// A CSR whose certificate would authenticate to the API server as a client: a kube-apiserver
+// client signer, or the "client auth" usage.
+bool CanAuthenticateClients(const CertificateSigningRequestView& csr);
 
 }  // namespace kaudit
