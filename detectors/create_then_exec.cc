@@ -66,8 +66,9 @@ class CreateThenExec final : public Detector {
   void OnCreate(const AuditEvent& e) {
     if (!e.Succeeded()) return;
     std::string_view name = e.object.name;
-    const PodSpecView* spec = e.ResponsePodSpec();
-    if (spec == nullptr) spec = e.RequestPodSpec();
+    // The request's spec is the one the pod-security detectors parse already.
+    const PodSpecView* spec = e.RequestPodSpec();
+    if (spec == nullptr) spec = e.ResponsePodSpec();
     if (name.empty() && spec != nullptr) name = spec->object_name;
     if (name.empty()) return;
     CreatedPod& p = pods_.Touch(Key(e.object.namespace_, name));

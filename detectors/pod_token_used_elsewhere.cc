@@ -40,6 +40,7 @@ constexpr std::string_view kPodNameKey = "authentication.kubernetes.io/pod-name"
 constexpr std::string_view kPodUidKey = "authentication.kubernetes.io/pod-uid";
 constexpr std::string_view kNodeNameKey = "authentication.kubernetes.io/node-name";
 constexpr size_t kMaxAddresses = 4;
+constexpr std::string_view kFromStatus = "pod status";
 
 struct PodState {
   std::string uid, node, learned_from, learned_audit_id;
@@ -177,51 +178,34 @@ class PodTokenUsedElsewhere final : public Detector {
         e.verb != Verb::kPatch) {
       return;
     }
-    std::string_view obj = e.response_object;
-    if (e.object.subresource == "status" && !e.request_object.empty()) obj = e.request_object;
-    if (obj.empty() || (e.object.subresource != "" && e.object.subresource != "status")) return;
-    if (obj.find("\"podIP") == std::string_view::npos &&
-        obj.find("\"hostIP") == std::string_view::npos) {
-      return;
-    }
-    auto status = JsonFind(obj, {"status"});
-    if (!status) return;
-    std::vector<std::string> ips;
-    if (auto v = JsonFind(*status, {"podIP"})) {
-      if (auto s = JsonString(*v)) ips.push_back(std::move(*s));
-    }
-    if (auto v = JsonFind(*status, {"podIPs"})) {
-      JsonForEachElement(*v, [&](std::string_view el) {
-        if (auto ip = JsonFind(el, {"ip"})) {
-          if (auto s = JsonString(*ip)) ips.push_back(std::move(*s));
-        }
-      });
-    }
-    std::string host;
-    if (auto v = JsonFind(*status, {"hostIP"})) {
-      if (auto s = JsonString(*v)) host = std::move(*s);
-    }
-    if (ips.empty() && host.empty()) return;
-    std::string name(e.object.name);
-    if (name.empty()) {
-      if (auto v = JsonFind(obj, {"metadata", "name"})) {
-        if (auto s = JsonString(*v)) name = std::move(*s);
+    if (e.object.subresource != "" && e.object.subresource != "status") return;
+    // A kubelet's status write names the addresses in its request when they change.
+    const PodStatusView* st = e.object.subresource == "status" ? e.RequestPodStatus() : nullptr;
+    if (st == nullptr && e.verb != Verb::kCreate && !e.object.name.empty()) {
+      // Any other read or write of a pod whose status was learned already: a pod's addresses
+      // do not change while it lives (a new pod under the name shows a new uid in its status
+      // write, and a deleted one is forgotten). This skips parsing the whole response object
+      // of every pod read and write after the first.
+      PodState* known =
+          pods_.Find(absl::StrCat(ToAbsl(e.object.namespace_), "/", ToAbsl(e.object.name)));
+      if (known != nullptr && !known->uid.empty() && known->learned_from == kFromStatus) {
+        known->last = e.stage_timestamp;
+        return;
       }
     }
+    if (st == nullptr) st = e.ResponsePodStatus();
+    if (st == nullptr) return;
+    std::string_view name = e.object.name.empty() ? st->name : e.object.name;
     if (name.empty()) return;
-    PodState& p = pods_.Touch(absl::StrCat(ToAbsl(e.object.namespace_), "/", name));
-    if (auto v = JsonFind(obj, {"metadata", "uid"})) {
-      if (auto s = JsonString(*v); s && !s->empty() && *s != p.uid) {
-        if (!p.uid.empty()) p = PodState();  // a new pod under the same name
-        p.uid = std::move(*s);
-      }
+    PodState& p = pods_.Touch(absl::StrCat(ToAbsl(e.object.namespace_), "/", ToAbsl(name)));
+    if (!st->uid.empty() && st->uid != p.uid) {
+      if (!p.uid.empty()) p = PodState();  // a new pod under the same name
+      p.uid = std::string(st->uid);
     }
-    if (auto v = JsonFind(obj, {"spec", "nodeName"})) {
-      if (auto s = JsonString(*v); s && !s->empty()) p.node = std::move(*s);
-    }
-    for (const auto& ip : ips) Add(p.ips, ip);
-    Add(p.ips, host);
-    p.learned_from = "pod status";
+    if (!st->node_name.empty()) p.node = std::string(st->node_name);
+    for (std::string_view ip : st->pod_ips) Add(p.ips, ip);
+    Add(p.ips, st->host_ip);
+    p.learned_from = kFromStatus;
     p.learned_audit_id = std::string(e.audit_id);
     p.last = e.stage_timestamp;
   }

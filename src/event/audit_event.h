@@ -62,6 +62,10 @@ class LazyObjects {
   // nullptr when the event carries no parseable pod spec.
   virtual const PodSpecView* RequestPodSpec() = 0;
   virtual const PodSpecView* ResponsePodSpec() = 0;
+  // A Pod's addresses, name, uid and node (status.podIP(s), status.hostIP): nullptr when the
+  // object carries no pod or host IP. Read in the same pass as the pod spec.
+  virtual const PodStatusView* RequestPodStatus() { return nullptr; }
+  virtual const PodStatusView* ResponsePodStatus() { return nullptr; }
   // Role/ClusterRole rules (objects, merge patches, or JSON patches under /rules), bindings,
   // ConfigMap data, Service and Ingress specs; nullptr when the object carries none of them
   // (or there is no object). The defaults return nullptr.
@@ -128,6 +132,12 @@ struct AuditEvent {
 
   const PodSpecView* RequestPodSpec() const { return lazy ? lazy->RequestPodSpec() : nullptr; }
   const PodSpecView* ResponsePodSpec() const { return lazy ? lazy->ResponsePodSpec() : nullptr; }
+  const PodStatusView* RequestPodStatus() const {
+    return lazy ? lazy->RequestPodStatus() : nullptr;
+  }
+  const PodStatusView* ResponsePodStatus() const {
+    return lazy ? lazy->ResponsePodStatus() : nullptr;
+  }
   const RoleView* RequestRole() const { return lazy ? lazy->RequestRole() : nullptr; }
   const RoleView* ResponseRole() const { return lazy ? lazy->ResponseRole() : nullptr; }
   const RoleBindingView* RequestRoleBinding() const {

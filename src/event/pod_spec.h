@@ -68,4 +68,19 @@ struct PodSpecView {
   void Clear();
 };
 
+// Where a Pod runs, from its metadata and status: read from pod reads and writes (the
+// responseObject) and from the kubelet's pods/status writes (the requestObject), which carry
+// no container lists. Strings are unescaped views valid during the event's dispatch.
+struct PodStatusView {
+  std::string_view name;                  // metadata.name
+  std::string_view uid;                   // metadata.uid
+  std::string_view node_name;             // spec.nodeName
+  std::string_view host_ip;               // status.hostIP
+  std::vector<std::string_view> pod_ips;  // status.podIP and status.podIPs[].ip, as written
+  void Clear() {
+    name = uid = node_name = host_ip = {};
+    pod_ips.clear();
+  }
+};
+
 }  // namespace kaudit

@@ -54,6 +54,8 @@ class EventObjectCache final : public LazyObjects {
   }
   const PodSpecView* RequestPodSpec() override { return pods_.RequestPodSpec(); }
   const PodSpecView* ResponsePodSpec() override { return pods_.ResponsePodSpec(); }
+  const PodStatusView* RequestPodStatus() override { return pods_.RequestPodStatus(); }
+  const PodStatusView* ResponsePodStatus() override { return pods_.ResponsePodStatus(); }
   const RoleView* RequestRole() override;
   const RoleView* ResponseRole() override;
   const RoleBindingView* RequestRoleBinding() override;

@@ -195,13 +195,17 @@ void ReadVolume(Val v, PodSpecView& spec) {
   }
 }
 
-void ReadMetadata(Val v, PodSpecView& spec, bool top) {
+// `uid` is set for the top-level metadata only (a pod template has none).
+void ReadMetadata(Val v, PodSpecView& spec, std::string_view* uid) {
+  const bool top = uid != nullptr;
   od::object obj;
   if (v.get_object().get(obj)) return;
   for (auto f : obj) {
     std::string_view k = KeyOf(f);
     if (top && KeyIs(k, "name"))
       ReadString(f.value(), spec.object_name);
+    else if (top && KeyIs(k, "uid"))
+      ReadString(f.value(), *uid);
     else if (top && KeyIs(k, "generateName") && spec.object_name.empty()) {
       ReadString(f.value(), spec.object_name);
     } else if (KeyIs(k, "annotations")) {
@@ -231,7 +235,7 @@ bool ReadTemplate(Val v, PodSpecView& spec, int depth) {
   for (auto f : obj) {
     std::string_view k = KeyOf(f);
     if (KeyIs(k, "metadata"))
-      ReadMetadata(f.value(), spec, false);
+      ReadMetadata(f.value(), spec, nullptr);
     else if (KeyIs(k, "spec"))
       found |= ReadSpec(f.value(), spec, depth + 1);
   }
@@ -337,22 +341,60 @@ bool ReadSpec(Val v, PodSpecView& spec, int depth) {
   return found;
 }
 
+// status.podIP, status.podIPs[].ip and status.hostIP of a Pod.
+void ReadPodStatus(Val v, PodStatusView& status) {
+  od::object obj;
+  if (v.get_object().get(obj)) return;
+  for (auto f : obj) {
+    std::string_view k = KeyOf(f);
+    if (KeyIs(k, "podIP")) {
+      std::string_view ip;
+      ReadString(f.value(), ip);
+      if (!ip.empty()) status.pod_ips.push_back(ip);
+    } else if (KeyIs(k, "podIPs")) {
+      od::array arr;
+      if (f.value().get_array().get(arr)) continue;
+      for (auto item : arr) {
+        od::object o;
+        if (item.get_object().get(o)) continue;
+        for (auto pf : o) {
+          if (KeyOf(pf) != "ip") continue;
+          std::string_view ip;
+          ReadString(pf.value(), ip);
+          if (!ip.empty()) status.pod_ips.push_back(ip);
+        }
+      }
+    } else if (KeyIs(k, "hostIP")) {
+      ReadString(f.value(), status.host_ip);
+    }
+  }
+}
+
 }  // namespace
 
 class PodSpecParser::Impl {
  public:
   od::parser parser;
   PodSpecView spec;
+  PodStatusView status;
+  bool has_status = false;
   simdjson::padded_string copy;
 };
+
+const PodStatusView* PodSpecParser::status() const {
+  return impl_->has_status ? &impl_->status : nullptr;
+}
 
 PodSpecParser::PodSpecParser() : impl_(std::make_unique<Impl>()) {}
 PodSpecParser::~PodSpecParser() = default;
 
 const PodSpecView* PodSpecParser::Parse(std::string_view json, size_t capacity) {
   PodSpecView& spec = impl_->spec;
+  PodStatusView& status = impl_->status;
   spec.Clear();
   spec.os_name = {};  // PodSpecView::Clear (src/event) predates os_name
+  status.Clear();
+  impl_->has_status = false;
   if (json.empty() || capacity < json.size() + simdjson::SIMDJSON_PADDING) return nullptr;
   od::document doc;
   if (impl_->parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity))
@@ -368,9 +410,16 @@ const PodSpecView* PodSpecParser::Parse(std::string_view json, size_t capacity) 
     if (KeyIs(k, "kind"))
       ReadString(f.value(), spec.object_kind);
     else if (KeyIs(k, "metadata"))
-      ReadMetadata(f.value(), spec, true);
+      ReadMetadata(f.value(), spec, &status.uid);
     else if (KeyIs(k, "spec"))
       found |= ReadSpec(f.value(), spec, 0);
+    else if (KeyIs(k, "status"))
+      ReadPodStatus(f.value(), status);
+  }
+  if (!status.pod_ips.empty() || !status.host_ip.empty()) {
+    impl_->has_status = true;
+    status.name = spec.object_name;
+    status.node_name = spec.node_name;
   }
   return found ? &spec : nullptr;
 }

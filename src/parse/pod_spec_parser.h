@@ -20,6 +20,9 @@ class PodSpecParser {
   // Returns nullptr when the object holds no pod spec or is not valid JSON. The result is
   // valid until the next call.
   const PodSpecView* Parse(std::string_view json, size_t capacity);
+  // The pod status read by the last Parse (also when it found no pod spec); nullptr when that
+  // object carried no pod or host IP. Valid until the next call.
+  const PodStatusView* status() const;
   // Copies `json` into a padded buffer first (tests, tools).
   const PodSpecView* ParseCopy(std::string_view json);
 
@@ -40,6 +43,14 @@ class LazyObjectCache final : public LazyObjects {
   }
   const PodSpecView* RequestPodSpec() override;
   const PodSpecView* ResponsePodSpec() override;
+  const PodStatusView* RequestPodStatus() override {
+    RequestPodSpec();
+    return request_.empty() ? nullptr : request_parser_.status();
+  }
+  const PodStatusView* ResponsePodStatus() override {
+    ResponsePodSpec();
+    return response_.empty() ? nullptr : response_parser_.status();
+  }
 
  private:
   PodSpecParser request_parser_, response_parser_;

@@ -1,5 +1,6 @@
 #include "src/parse/pod_spec_parser.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "tests/support/test_util.h"
@@ -10,6 +11,7 @@ namespace {
 using ::kaudit::testing::ParseString;
 using ::kaudit::testing::ReadFile;
 using ::kaudit::testing::SourcePath;
+using ::testing::ElementsAre;
 
 std::string RequestObjectOf(const std::string& file) {
   auto h = ParseString(ReadFile(SourcePath(file)));
@@ -91,6 +93,38 @@ TEST(PodSpecParserTest, ReadsOsNameAndClearsItBetweenParses) {
   const PodSpecView* lin = p.ParseCopy(R"({"kind":"Pod","spec":{"containers":[{"name":"a"}]}})");
   ASSERT_NE(lin, nullptr);
   EXPECT_EQ(lin->os_name, "");
+}
+
+TEST(PodSpecParserTest, ReadsPodStatusAlsoFromStatusOnlyWrites) {
+  PodSpecParser p;
+  // A pod read: spec and status in one pass.
+  const PodSpecView* spec = p.ParseCopy(
+      R"({"kind":"Pod","metadata":{"name":"web-1","uid":"u-1","managedFields":[{"f":{}}]},)"
+      R"("spec":{"nodeName":"node-a","containers":[{"name":"c"}]},)"
+      R"("status":{"hostIP":"10.0.0.5","podIP":"10.244.1.7",)"
+      R"("podIPs":[{"ip":"10.244.1.7"},{"ip":"fd00::7"}]}})");
+  ASSERT_NE(spec, nullptr);
+  const PodStatusView* st = p.status();
+  ASSERT_NE(st, nullptr);
+  EXPECT_EQ(st->name, "web-1");
+  EXPECT_EQ(st->uid, "u-1");
+  EXPECT_EQ(st->node_name, "node-a");
+  EXPECT_EQ(st->host_ip, "10.0.0.5");
+  EXPECT_THAT(st->pod_ips, ElementsAre("10.244.1.7", "10.244.1.7", "fd00::7"));
+  // A kubelet's pods/status patch: no pod spec, but a status.
+  EXPECT_EQ(p.ParseCopy(R"({"metadata":{"uid":"u-2"},"status":{"podIP":"10.244.2.9"}})"), nullptr);
+  st = p.status();
+  ASSERT_NE(st, nullptr);
+  EXPECT_EQ(st->uid, "u-2");
+  EXPECT_THAT(st->pod_ips, ElementsAre("10.244.2.9"));
+  EXPECT_EQ(st->host_ip, "");
+  // No address: no status; and nothing left over from the previous parse.
+  EXPECT_NE(p.ParseCopy(R"({"kind":"Pod","spec":{"containers":[{"name":"c"}]},)"
+                        R"("status":{"phase":"Pending"}})"),
+            nullptr);
+  EXPECT_EQ(p.status(), nullptr);
+  EXPECT_EQ(p.ParseCopy(R"({"status":{"podIP":)"), nullptr);
+  EXPECT_EQ(p.status(), nullptr);
 }
 
 TEST(PodSpecParserTest, ObjectsWithoutPodSpecsAndBadJson) {
