@@ -88,6 +88,7 @@ TEST(RegistryTest, TableListsEveryShippedDetectorWithItsDefaultState) {
       {"secret_list_cluster_wide", true},
       {"secret_read_by_workload", true},
       {"self_subject_review", true},
+      {"sensitive_access_new_terms", true},
       {"service_exposed", true},
       {"serviceaccount_binding", true},
       {"serviceaccount_rbac_write", true},
