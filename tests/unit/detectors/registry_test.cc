@@ -20,6 +20,7 @@ TEST(RegistryTest, TableListsEveryShippedDetectorWithItsDefaultState) {
       {"anonymous_probe", true},
       {"anonymous_request_allowed", true},
       {"anonymous_then_write", true},
+      {"arc_proxy_secret_access", true},
       {"baseline_apparmor", true},
       {"baseline_capabilities", true},
       {"baseline_seccomp", true},
