@@ -83,6 +83,7 @@ TEST(RegistryTest, TableListsEveryShippedDetectorWithItsDefaultState) {
       {"role_then_workload", true},
       {"run_as_non_root", true},
       {"run_as_user_root", true},
+      {"scanner_image_pulled", true},
       {"seccomp_not_set", true},
       {"secret_denied_burst", true},
       {"secret_enumeration", true},
