@@ -3,7 +3,8 @@
 // seen for that class and reports a request whose value was not seen for the class within
 // `history` (7d), once `learning_period` (24h of event time from the first event) has passed:
 //
-//   forbidden_request (C16)  any request refused by authorization (decision forbid or 403);
+//   forbidden_request (C16)  any request refused by authorization (decision forbid, or 403
+//                            without a decision; admission refusals are not counted);
 //                            term: user agent (Elastic: *Forbidden Request from Unusual User
 //                            Agent*). Medium.
 //   secret_access (C29)      get/list of secrets that was allowed; terms: user agent, source
@@ -204,7 +205,8 @@ class SensitiveAccessNewTerms final : public Detector {
   }
 
   int Classify(const AuditEvent& e) const {
-    if (e.decision == "forbid" || e.response_code == 403) {
+    // Refused by authorization; a 403 from admission (decision allow) is not a refusal.
+    if (e.decision == "forbid" || (e.decision.empty() && e.response_code == 403)) {
       return Enabled(kForbidden) ? kForbidden : -1;
     }
     if (!Allowed(e)) return -1;
