@@ -90,6 +90,8 @@ class ArcProxySecretAccess final : public Detector {
   }
 
   void OnWatermark(absl::Time watermark, AlertEmitter&) override {
+    // End of input is not time passing: keep the last accesses for SaveState.
+    if (watermark == absl::InfiniteFuture()) return;
     last_.EraseOldestWhile([&](const absl::Time& t) { return t + opts_.window < watermark; });
   }
 

@@ -153,6 +153,8 @@ class SensitiveAccessNewTerms final : public Detector {
   }
 
   void OnWatermark(absl::Time watermark, AlertEmitter&) override {
+    // End of input is not time passing: keep what was learned for SaveState.
+    if (watermark == absl::InfiniteFuture()) return;
     Start(watermark);
     for (auto& s : seen_) {
       s.EraseOldestWhile([&](const absl::Time& t) { return t + opts_.history < watermark; });

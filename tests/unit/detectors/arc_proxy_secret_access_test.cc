@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -115,6 +117,39 @@ TEST(ArcProxySecretAccessTest, UsersAreBoundedAndPersisted) {
   absl::Status s = (*NewDetectorWithDefaults(kId))->LoadState(*rb);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(std::string(s.message()).find("bad.state"), std::string::npos);
+}
+
+// The end of input (an infinite watermark, as Dispatcher::Finish sends) keeps the last
+// accesses for the state save; time passing beyond the window forgets them.
+TEST(ArcProxySecretAccessTest, EndOfInputKeepsLastAccessesForTheSave) {
+  struct Sink : AlertEmitter {
+    void Emit(Alert a) override { alerts.push_back(std::move(a)); }
+    std::vector<Alert> alerts;
+  } sink;
+  auto d = NewDetectorWithDefaults(kId);
+  ASSERT_TRUE(d.ok());
+  AuditEvent e;
+  e.first_outcome = true;
+  e.stage = Stage::kResponseComplete;
+  e.verb = Verb::kGet;
+  e.verb_text = "get";
+  e.has_object_ref = true;
+  e.object.resource = "secrets";
+  e.object.namespace_ = "payments";
+  e.object.name = "db";
+  e.response_code = 200;
+  e.username = "system:serviceaccount:azure-arc:azure-arc-kube-aad-proxy-sa";
+  e.impersonated_user = "alice@contoso.com";
+  e.stage_timestamp = absl::FromUnixSeconds(1717243200);
+  (*d)->OnEvent(e, sink);
+  ASSERT_EQ(sink.alerts.size(), 1u);
+  (*d)->OnWatermark(absl::InfiniteFuture(), sink);
+  StateWriter w(kId, 1);
+  ASSERT_TRUE((*d)->SaveState(w).ok());
+  EXPECT_NE(w.Finish().find("u\talice@contoso.com\t1717243200000000000"), std::string::npos)
+      << w.Finish();
+  (*d)->OnWatermark(e.stage_timestamp + absl::Hours(24 * 6), sink);
+  EXPECT_EQ((*d)->state_entries(), 0u);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/substitute.h"
@@ -192,6 +194,41 @@ TEST(SensitiveAccessNewTermsTest, SavedStateRoundTripsThroughLoad) {
   absl::Status s = (*NewDetectorWithDefaults(kId))->LoadState(*rb);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(std::string(s.message()).find("bad.state"), std::string::npos);
+}
+
+// Drives the detector directly: a secret read, then the end of input (an infinite watermark,
+// as Dispatcher::Finish sends), then a save: what was learned must be in the saved state.
+TEST(SensitiveAccessNewTermsTest, EndOfInputKeepsLearnedValuesForTheSave) {
+  struct Sink : AlertEmitter {
+    void Emit(Alert) override {}
+  } sink;
+  auto d = NewDetectorWithDefaults(kId);
+  ASSERT_TRUE(d.ok());
+  const std::string_view ips[] = {"10.0.0.5"};
+  AuditEvent e;
+  e.first_outcome = true;
+  e.stage = Stage::kResponseComplete;
+  e.verb = Verb::kGet;
+  e.verb_text = "get";
+  e.has_object_ref = true;
+  e.object.resource = "secrets";
+  e.response_code = 200;
+  e.decision = "allow";
+  e.username = "alice";
+  e.user_agent = "curl/8.5.0";
+  e.source_ips = ips;
+  e.stage_timestamp = absl::FromUnixSeconds(1717243200);
+  (*d)->OnEvent(e, sink);
+  (*d)->OnWatermark(e.stage_timestamp, sink);
+  (*d)->OnWatermark(absl::InfiniteFuture(), sink);
+  EXPECT_EQ((*d)->state_entries(), 3u);
+  StateWriter w(kId, 1);
+  ASSERT_TRUE((*d)->SaveState(w).ok());
+  EXPECT_NE(w.Finish().find("secret_access\tuser_agent\tcurl/8.5.0\t"), std::string::npos)
+      << w.Finish();
+  // Time passing beyond history does forget.
+  (*d)->OnWatermark(e.stage_timestamp + absl::Hours(24 * 8), sink);
+  EXPECT_EQ((*d)->state_entries(), 0u);
 }
 
 }  // namespace
