@@ -124,6 +124,8 @@ class FirstExecIntoWorkload final : public Detector {
   }
 
   void OnWatermark(absl::Time watermark, AlertEmitter& out) override {
+    // End of input is not time passing: keep the pairs for the state save.
+    if (watermark == absl::InfiniteFuture()) return;
     Start(watermark);
     seen_.EraseOldestWhile([&](const absl::Time& t) { return t + history_ < watermark; });
   }

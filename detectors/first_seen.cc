@@ -9,12 +9,8 @@
 // counted) with at most `max_values` learned values each (past it the identity stops learning
 // and the overflow is counted; nothing alerts for it). The learned sets survive a restart
 // (engine.state_dir), so a restarted kaudit neither re-learns nor re-alerts.
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <array>
-#include <cctype>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +18,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "detectors/common/client.h"
 #include "detectors/common/util.h"
 #include "src/common/status_macros.h"
 #include "src/common/strings.h"
@@ -35,35 +32,6 @@ namespace {
 enum Kind : uint8_t { kNetwork = 0, kAgent, kNamespace, kVerbResource, kNumKinds };
 constexpr std::string_view kKindNames[kNumKinds] = {"source_network", "user_agent", "namespace",
                                                     "verb_resource"};
-
-// "10.1.2.0/24" or "2001:db8:1:2::/64"; "" when not an IP.
-// The /24 (IPv4) or /64 (IPv6) network of `ip` into `out` (reused: no allocation once its
-// capacity suffices); empty when `ip` is not an address.
-void NetworkOf(std::string_view ip, std::string& out) {
-  out.clear();
-  char s[INET6_ADDRSTRLEN + 1];
-  if (ip.size() >= sizeof(s)) return;  // longer than any address text
-  std::memcpy(s, ip.data(), ip.size());
-  s[ip.size()] = '\0';
-  unsigned char buf[16];
-  char text[INET6_ADDRSTRLEN];
-  if (inet_pton(AF_INET, s, buf) == 1) {
-    absl::StrAppend(&out, buf[0], ".", buf[1], ".", buf[2], ".0/24");
-    return;
-  }
-  if (inet_pton(AF_INET6, s, buf) == 1) {
-    std::fill(buf + 8, buf + 16, 0);
-    if (inet_ntop(AF_INET6, buf, text, sizeof(text)) == nullptr) return;
-    absl::StrAppend(&out, text, "/64");
-  }
-}
-
-void AgentFamily(std::string_view ua, std::string& out) {
-  size_t end = ua.find_first_of("/ ");
-  out.assign(ua.substr(0, end));
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (out.empty()) out = "<none>";
-}
 
 struct Identity {
   absl::Time first_seen = absl::InfinitePast();

@@ -235,7 +235,7 @@ TEST(ReplayCliTest, MissingInputAndBadConfigAreFatalAndNamed) {
   EXPECT_THAT(check_bad.err, HasSubstr("thresold"));
   auto check_ok = RunKaudit({"check-config", SourcePath("configs/kaudit.yaml")});
   EXPECT_EQ(check_ok.exit_code, 0) << check_ok.err;
-  EXPECT_THAT(check_ok.out, HasSubstr("OK (85 detectors enabled)"));
+  EXPECT_THAT(check_ok.out, HasSubstr("OK (88 detectors enabled)"));
 }
 
 TEST(ReplayCliTest, TimeRangeAndSeverityFilters) {

@@ -61,6 +61,9 @@ TEST(ScenarioTest, EachAttackStepAlertsOnceAndBenignTrafficStaysBelowMedium) {
       {"anonymous_probe", "system:anonymous", "", ""},
       {"offensive_user_agent", "system:anonymous", "", ""},
       {"offensive_user_agent", "system:anonymous", "kube-system", ""},
+      // the refused kube-system secrets list is also the first refusal with curl after the
+      // 24h learning period (C16; the step-4 secret reads with curl are C29, low)
+      {"sensitive_access_new_terms", "system:anonymous", "kube-system", ""},
       // 2. the stolen token from a new network and a new client; it is the runner pod's bound
       // token, so also a pod token used outside its pod (first request: the rules review)
       {"first_seen", sa, "", "source_network"},

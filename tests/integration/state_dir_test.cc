@@ -97,6 +97,10 @@ TEST_F(StateDirTest, ARestartBetweenTwoPartsRaisesTheSameAlertsAsOneRun) {
   EXPECT_TRUE(std::filesystem::exists(state + "/first_seen.state"));
   EXPECT_TRUE(std::filesystem::exists(state + "/role_diff.state"));
   EXPECT_TRUE(std::filesystem::exists(state + "/workload_diff.state"));
+  // What was learned survives the end of input (alice's deployment changes in part A).
+  EXPECT_NE(ReadFile(state + "/sensitive_access_new_terms.state")
+                .find("workload_change\tusername\talice\t"),
+            std::string::npos);
   auto part_b = Replay(b_, state);
   std::vector<std::string> split = part_a;
   split.insert(split.end(), part_b.begin(), part_b.end());

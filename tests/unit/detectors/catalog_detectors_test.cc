@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "detectors/registry.h"
+#include "src/engine/state_io.h"
 #include "tests/support/detector_harness.h"
 #include "tests/support/test_util.h"
 
@@ -134,6 +136,40 @@ TEST(FirstExecIntoWorkloadTest, ReplicasShareTheirWorkload) {
                               {{"learning_period", "0s"}})
                 .alerts.size(),
             1u);
+}
+
+// The end of input (an infinite watermark, as Dispatcher::Finish sends) is not time passing:
+// the pairs seen must still be there for the state save (they used to be expired by it, so a
+// restart forgot every exec and alerted on each again).
+TEST(FirstExecIntoWorkloadTest, EndOfInputKeepsPairsForTheSave) {
+  struct Sink : AlertEmitter {
+    void Emit(Alert) override {}
+  } sink;
+  auto d = NewDetectorWithDefaults("first_exec_into_workload");
+  ASSERT_TRUE(d.ok());
+  AuditEvent e;
+  e.first_outcome = true;
+  e.stage = Stage::kResponseStarted;
+  e.verb = Verb::kCreate;
+  e.verb_text = "create";
+  e.has_object_ref = true;
+  e.object.resource = "pods";
+  e.object.subresource = "exec";
+  e.object.namespace_ = "default";
+  e.object.name = "api-7d9f8c6b5-x2x4z";
+  e.response_code = 101;
+  e.username = "alice";
+  e.stage_timestamp = absl::FromUnixSeconds(1717243200);
+  (*d)->OnEvent(e, sink);
+  (*d)->OnWatermark(absl::InfiniteFuture(), sink);
+  EXPECT_EQ((*d)->state_entries(), 1u);
+  StateWriter w("first_exec_into_workload", 1);
+  ASSERT_TRUE((*d)->SaveState(w).ok());
+  EXPECT_NE(w.Finish().find("e\talice\x1f"
+                            "default/api\t"),
+            std::string::npos)
+      << w.Finish();
+  EXPECT_NE(w.Finish().find("start\t1717243200000000000"), std::string::npos) << w.Finish();
 }
 
 TEST(AddressListTest, EmptyListsKeepThemQuietAndBadEntriesFail) {
