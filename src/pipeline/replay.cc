@@ -206,15 +206,13 @@ absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
     if (name == "bytes") base_bytes = v;
   }
   absl::Time last_checkpoint = start;
-  auto write_checkpoint = [&](uint64_t offset) {
+  auto write_checkpoint = [&](uint64_t offset) -> absl::Status {
     last_checkpoint = ctx_.clock->Now();
     // Every alert of the records before `offset` must be out of the process (the primary
     // output written and flushed) before the checkpoint says so.
     if (!sink_->WaitSettled(engine_->alerts_offered(), absl::Seconds(10))) {
-      ++summary.checkpoint_errors;
-      ctx_.logger->Warning("replay",
-                           "replay checkpoint postponed: alerts not delivered within 10 s");
-      return;
+      return absl::UnavailableError(
+          "replay checkpoint postponed: alerts not delivered within 10 s");
     }
     ReplayCheckpoint cp;
     cp.inputs = identities;
@@ -222,27 +220,43 @@ absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
     cp.offset = offset;
     cp.output = opts.output_file;
     cp.output_bytes = opts.output_file.empty() ? 0 : FileSize(opts.output_file);
-    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> state =
-        engine_->SerializeState();
-    absl::Status s = state.status();
-    if (s.ok()) {
-      cp.state = *std::move(state);
-      ++summary.checkpoint_writes;  // counted in the checkpoint it writes
-      cp.counters = SummaryCounters(snapshot());
-      // The reader counts the bytes it has read, some past `offset` (a partial line): those are
-      // read again after a resume, so the checkpoint counts the bytes before `offset`.
-      for (auto& [name, v] : cp.counters) {
-        if (name == "bytes") v = file_start_bytes + offset;
-      }
-      s = WriteReplayCheckpoint(opts.checkpoint_path, cp);
-      if (!s.ok()) --summary.checkpoint_writes;
+    KAUDIT_ASSIGN_OR_RETURN(cp.state, engine_->SerializeState());
+    ++summary.checkpoint_writes;  // counted in the checkpoint it writes
+    cp.counters = SummaryCounters(snapshot());
+    // The reader counts the bytes it has read, some past `offset` (a partial line): those are
+    // read again after a resume, so the checkpoint counts the bytes before `offset`.
+    for (auto& [name, v] : cp.counters) {
+      if (name == "bytes") v = file_start_bytes + offset;
     }
-    if (!s.ok()) {
+    absl::Status s = WriteReplayCheckpoint(opts.checkpoint_path, cp);
+    if (!s.ok()) --summary.checkpoint_writes;
+    return s;
+  };
+  auto checkpoint_or_log = [&](uint64_t offset) {
+    if (absl::Status s = write_checkpoint(offset); !s.ok()) {
       ++summary.checkpoint_errors;
       ctx_.logger->Error("replay", ToStd(s.message()),
                          {LogField("checkpoint", opts.checkpoint_path).JsonOnly()});
     }
   };
+  // Inputs counted in summary.inputs so far (when a file is started), all runs together: a
+  // checkpoint's counters include the file it points into.
+  size_t counted = resume.has_value() ? resume->file + 1 : 0;
+  auto count_input = [&](size_t index) {
+    if (counted > index) return;
+    ++summary.inputs;
+    counted = index + 1;
+  };
+  if (checkpointing && !resume.has_value()) {
+    if (!files.empty()) count_input(0);
+    // A first checkpoint before reading: an unwritable path fails now, not silently later, and
+    // a replay killed before its next checkpoint resumes from the start with -o cut back to
+    // what it held before this run.
+    if (absl::Status s = write_checkpoint(0); !s.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--checkpoint ", opts.checkpoint_path, ": ", s.message()));
+    }
+  }
 
   std::unique_ptr<Progress> progress;
   uint64_t done_before = 0;
@@ -258,7 +272,7 @@ absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
       if (checkpointing && ctx_.clock->Now() - last_checkpoint >= opts.checkpoint_interval) {
         // Between chunks: every record before next_record_offset() went through the engine.
         if (std::optional<uint64_t> next = reader.next_record_offset(); next.has_value()) {
-          write_checkpoint(file_base + *next);
+          checkpoint_or_log(file_base + *next);
         }
       }
     });
@@ -271,15 +285,13 @@ absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
       src.reset();
       continue;
     }
+    count_input(file_index);
     if (resume.has_value() && file_index == resume->file) {
-      // Counted as an input by the run that started it.
       if (absl::Status s = SkipBytes(*src, resume->offset); !s.ok()) {
         return absl::FailedPreconditionError(
             absl::StrCat("--checkpoint ", opts.checkpoint_path, ": ", s.message()));
       }
       file_base = resume->offset;
-    } else {
-      ++summary.inputs;
     }
     file_start_bytes = base_bytes + reader.stats().bytes - file_base;
     if (absl::Status s = reader.Read(*src, *engine_); !s.ok()) {

@@ -101,7 +101,7 @@ detectors:
     // Read oldest first (logrotate numbering): audit.log.2.gz, audit.log.1, audit.log.
     WriteFile(dir_ + "/audit.log.2.gz", GzipCompress(RealEvents(0, 60)));
     WriteFile(dir_ + "/audit.log.1", RealEvents(60, 60));
-    WriteFile(dir_ + "/audit.log", RealEvents(120, 150));
+    WriteFile(dir_ + "/audit.log", RealEvents(120, 400));
   }
   std::vector<std::string> Args(const std::string& out, const std::string& summary,
                                 const std::string& threads = "2") const {
@@ -278,12 +278,20 @@ TEST_F(ReplayCheckpointTest, ACheckpointOfOtherInputsIsAStartupErrorNamingTheFil
   EXPECT_THAT(r.err, HasSubstr("replay checkpoint " + cp));
 }
 
-TEST_F(ReplayCheckpointTest, StandardInputCannotBeCheckpointed) {
+TEST_F(ReplayCheckpointTest, StandardInputAndAnUnwritableCheckpointAreStartupErrors) {
   auto r =
       RunKaudit({"replay", "--no-progress", "--checkpoint", dir_ + "/cp", "-"}, RealEvents(0, 1));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("--checkpoint: standard input cannot be read again"));
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/cp"));
+  // The first checkpoint is written before reading: a path that cannot take one stops the
+  // replay at once instead of leaving it unprotected.
+  const std::string cp = dir_ + "/no/such/dir/cp";
+  r = RunKaudit({"replay", "--no-progress", "-o", dir_ + "/alerts.jsonl", "--checkpoint", cp,
+                 dir_ + "/audit.log"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("--checkpoint " + cp + ": "));
+  EXPECT_EQ(std::filesystem::file_size(dir_ + "/alerts.jsonl"), 0u);
 }
 
 }  // namespace
