@@ -26,6 +26,8 @@ struct ReplayFlags {
   std::vector<std::string> inputs;
   std::string since, until;
   std::string metrics_linger;
+  std::string checkpoint;
+  std::string checkpoint_interval = "1s";
   bool progress = false, no_progress = false;
   int threads = 0;  // 0 = one per core
 };
@@ -60,8 +62,18 @@ int RunReplay(const ReplayFlags& f) {
   opts.threads = f.threads > 0
                      ? f.threads
                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (!f.checkpoint.empty()) {
+    auto d = ParseDurationString(f.checkpoint_interval);
+    if (!d.ok())
+      return Fatal(log, absl::InvalidArgumentError(
+                            absl::StrCat("--checkpoint-interval: ", d.status().message())));
+    opts.checkpoint_path = f.checkpoint;
+    opts.checkpoint_interval = *d;
+    if (config.output.file != "-") opts.output_file = config.output.file;
+  }
   auto sinks = BuildSinks(config, isatty(STDOUT_FILENO), ctx);
   if (!sinks.ok()) return Fatal(log, sinks.status());
+  opts.sink_stats = [set = sinks->get()] { return set->stats(); };
 
   // /metrics, /healthz, /readyz on their own port, rendered from the latest snapshot.
   std::mutex snapshot_mu;
@@ -104,7 +116,6 @@ int RunReplay(const ReplayFlags& f) {
   if (!replayer.ok()) return Fatal(log, replayer.status());
   auto summary = (*replayer)->Run(opts);
   if (!summary.ok()) return Fatal(log, summary.status());
-  summary->sinks = (*sinks)->stats();
   if (absl::Status s = ReportSummary(*summary, f.common); !s.ok()) return Fatal(log, s);
   int exit_status = kExitOk;
   if (absl::Status s = OutputComplete(*summary); !s.ok()) exit_status = Fatal(log, s);
@@ -141,6 +152,13 @@ Command AddReplayCommand(CLI::App& app) {
   replay->add_option("--metrics-linger", f->metrics_linger,
                      "After the replay, keep serving metrics until one scrape has read the final "
                      "counters, at most this long (e.g. 5m)");
+  replay->add_option("--checkpoint", f->checkpoint,
+                     "Checkpoint FILE: record where the replay stands (atomically, at most every "
+                     "--checkpoint-interval); a replay killed and started again with the same "
+                     "inputs and flags continues from it, the -o file cut back so that no alert "
+                     "is lost or written twice. Removed when the replay completes");
+  replay->add_option("--checkpoint-interval", f->checkpoint_interval,
+                     "At most this often (default 1s; 0s = after every chunk read)");
   replay->add_flag("--progress", f->progress,
                    "Show a progress bar on stderr (default on a terminal)");
   replay->add_flag("--no-progress", f->no_progress, "Never show a progress bar");

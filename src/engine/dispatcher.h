@@ -67,6 +67,7 @@ class Dispatcher {
   const DispatcherStats& stats() const { return stats_; }
   size_t num_detectors() const { return slots_.size(); }
   const Detector& detector(size_t i) const { return *slots_[i].detector; }
+  Detector& mutable_detector(size_t i) { return *slots_[i].detector; }  // state restore only
   const DetectorCounters& counters(size_t i) const { return counters_[i]; }
   absl::Time watermark() const { return watermark_; }
   // The newest event time seen (stageTimestamp), InfinitePast before the first event.

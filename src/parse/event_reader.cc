@@ -120,6 +120,7 @@ struct Chunk {
   uint64_t bytes = 0;         // input bytes read while framing this chunk
   uint64_t consumed = 0;      // the source's consumed_bytes() after framing it
   uint64_t newlines = 0;      // in [0, end)
+  bool mid_line = false;      // ends inside an oversize line being skipped
   bool done = false;
 
   struct Invalid {
@@ -144,6 +145,7 @@ struct Chunk {
   void Reset() {
     begin = end = 0;
     bytes = consumed = newlines = 0;
+    mid_line = false;
     done = false;
     order.clear();
     events.clear();
@@ -236,6 +238,7 @@ class EventReader::Impl {
 
   absl::Status Read(ByteSource& src, EventHandler& h, ReaderStats& st,
                     const std::function<void(uint64_t)>& progress, bool parallel = true);
+  std::optional<uint64_t> next_record_offset() const { return next_record_; }
 
   // Worker side of the parallel read: parses the chunk's lines into it.
   void ProcessChunk(Chunk& c) {
@@ -616,7 +619,8 @@ class EventReader::Impl {
   ExtractScratch scratch_[2];
   AuditEvent events_[2];
   simdjson::error_code last_json_error_ = simdjson::SUCCESS;
-  uint64_t reported_ = 0;  // events + invalid reported so far
+  uint64_t reported_ = 0;                // events + invalid reported so far
+  std::optional<uint64_t> next_record_;  // see EventReader::next_record_offset()
 
   std::unique_ptr<char[]> buf_;
   size_t cap_ = 0;
@@ -760,6 +764,7 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
         cap_ = next_cap;
         c->begin = start;
         c->end = end;
+        c->mid_line = skipping;
         c->bytes = framer_stats.bytes - bytes_before;
         bytes_before = framer_stats.bytes;
         c->consumed = src.consumed_bytes();
@@ -857,6 +862,7 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
     }
     base_line += c->newlines;
     base_offset += c->end;
+    next_record_ = c->mid_line ? std::nullopt : std::optional<uint64_t>(base_offset);
     if (progress) progress(c->consumed);
     {
       std::lock_guard<std::mutex> l(mu);
@@ -882,6 +888,7 @@ absl::Status EventReader::Impl::Read(ByteSource& src, EventHandler& h, ReaderSta
   cursor_pos_ = 0;
   cursor_line_ = 1;
   filled_ = 0;
+  next_record_ = 0;
   if (cap_ > std::max<size_t>(opts_.chunk_bytes, 4096) * 4) {
     cap_ = 0;  // shrink a buffer grown by a previous huge input
     buf_.reset();
@@ -907,6 +914,7 @@ absl::Status EventReader::Impl::Read(ByteSource& src, EventHandler& h, ReaderSta
       KAUDIT_ASSIGN_OR_RETURN(eof, Fill(src));
     }
     ProcessDocuments(first, filled_);
+    next_record_ = filled_;
     if (progress) progress(src.consumed_bytes());
     return absl::OkStatus();
   }
@@ -958,6 +966,7 @@ absl::Status EventReader::Impl::Read(ByteSource& src, EventHandler& h, ReaderSta
     start = 0;
     cursor_pos_ = 0;
     cursor_line_ = base_line_;
+    next_record_ = skipping ? std::nullopt : std::optional<uint64_t>(base_offset_);
     if (progress) progress(src.consumed_bytes());
     if (eof && filled_ == 0) break;
     if (eof && skipping) break;
@@ -972,6 +981,10 @@ EventReader::~EventReader() = default;
 
 absl::Status EventReader::Read(ByteSource& source, EventHandler& handler) {
   return impl_->Read(source, handler, stats_, progress_);
+}
+
+std::optional<uint64_t> EventReader::next_record_offset() const {
+  return impl_->next_record_offset();
 }
 
 void EventReader::ParseBuffer(std::string_view data, std::string_view name, EventHandler& handler) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -102,6 +103,10 @@ class EventReader {
   // Optional progress callback, called on the calling thread after each chunk with the bytes
   // consumed from the source (compressed bytes for gzip) up to that chunk.
   void set_progress(std::function<void(uint64_t consumed_bytes)> fn) { progress_ = std::move(fn); }
+  // Inside the progress callback of Read(): the byte offset in the (decompressed) input of the
+  // next record not yet handed to the handler, every record before it having been handed over
+  // (a resume point for replay checkpoints). nullopt inside an oversize line being skipped.
+  std::optional<uint64_t> next_record_offset() const;
 
  private:
   class Impl;

@@ -43,9 +43,9 @@ absl::Status LoadDetectorState(const std::string& dir, std::vector<DetectorSlot>
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const Config& config, AlertSink* sink,
-                                                       Context ctx) {
+                                                       Context ctx, bool load_state_dir) {
   KAUDIT_ASSIGN_OR_RETURN(std::vector<DetectorSlot> slots, BuildDetectors(config.detectors));
-  if (!config.engine.state_dir.empty()) {
+  if (load_state_dir && !config.engine.state_dir.empty()) {
     KAUDIT_RETURN_IF_ERROR(LoadDetectorState(config.engine.state_dir, slots));
   }
   std::unique_ptr<DeadLetterWriter> dead_letter;
@@ -105,6 +105,42 @@ void Engine::SaveState() {
           {LogField("error", s.message()), LogField("detector", d.info().id).JsonOnly()});
     }
   }
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Engine::SerializeState() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i < dispatcher_.num_detectors(); ++i) {
+    const Detector& d = dispatcher_.detector(i);
+    if (!d.persistent()) continue;
+    StateWriter w(d.info().id, 1);
+    if (absl::Status s = d.SaveState(w); !s.ok()) {
+      return absl::InternalError(
+          absl::StrCat("saving the state of ", d.info().id, ": ", s.message()));
+    }
+    out.emplace_back(std::string(d.info().id), w.Finish());
+  }
+  return out;
+}
+
+absl::Status Engine::RestoreState(const std::vector<std::pair<std::string, std::string>>& state,
+                                  std::string_view origin) {
+  for (const auto& [id, data] : state) {
+    Detector* d = nullptr;
+    for (size_t i = 0; i < dispatcher_.num_detectors(); ++i) {
+      if (dispatcher_.detector(i).info().id == id && dispatcher_.detector(i).persistent()) {
+        d = &dispatcher_.mutable_detector(i);
+      }
+    }
+    if (d == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(ToAbsl(origin), ": holds the state of detector ", id,
+                       ", which is not enabled (or keeps no state) in this configuration"));
+    }
+    KAUDIT_ASSIGN_OR_RETURN(StateReader reader,
+                            StateReader::Parse(data, id, absl::StrCat(ToAbsl(origin), " ", id)));
+    KAUDIT_RETURN_IF_ERROR(d->LoadState(reader));
+  }
+  return absl::OkStatus();
 }
 
 void Engine::OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,

@@ -3,7 +3,9 @@
 #include <array>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,8 +29,11 @@ class Engine final : public EventHandler {
  public:
   // Builds the detectors from the config (errors name the config key) and opens the
   // dead-letter file when one is configured.
+  // `load_state_dir` false: start without engine.state_dir's saved state (a replay resumed from
+  // a checkpoint restores the state saved with it instead); saves still go there.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Engine>> Create(const Config& config,
-                                                                      AlertSink* sink, Context ctx);
+                                                                      AlertSink* sink, Context ctx,
+                                                                      bool load_state_dir = true);
 
   // Events whose stageTimestamp is outside [since, until) are counted and skipped.
   void SetTimeRange(std::optional<absl::Time> since, std::optional<absl::Time> until) {
@@ -47,6 +52,13 @@ class Engine final : public EventHandler {
   // Saves every persistent detector's state to engine.state_dir (no-op without one). Failures
   // are logged and counted (state_save_failures); the previous files stay intact.
   void SaveState();
+  // The persistent detectors' state (the engine.state_dir files' contents, whether or not a
+  // state_dir is configured), as (detector id, serialized state) pairs, for a replay checkpoint.
+  [[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, std::string>>> SerializeState()
+      const;
+  // Loads state produced by SerializeState() into detectors that hold none yet (a fresh engine).
+  [[nodiscard]] absl::Status RestoreState(
+      const std::vector<std::pair<std::string, std::string>>& state, std::string_view origin);
   uint64_t state_saves() const { return state_saves_; }
   uint64_t state_save_failures() const { return state_save_failures_; }
   // Number of alerts handed to the sink so far (pass to AlertSink::WaitSettled).

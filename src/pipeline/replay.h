@@ -26,6 +26,18 @@ struct ReplayOptions {
   int threads = 1;
   // Called with the counters so far, at most 4 times a second while reading (for /metrics).
   std::function<void(const RunSummary&)> on_snapshot;
+  // The alert sinks' counters (the run summary's and the checkpoint's "sinks"); may be empty.
+  std::function<std::vector<SinkStats>()> sink_stats;
+
+  // --checkpoint FILE ("" = none): at most every checkpoint_interval, at a record boundary,
+  // once every alert of the records before it is settled in the sinks, the position, the
+  // primary output's size, the counters and the persistent detectors' state are written
+  // there atomically. A replay that finds one for the same inputs continues from it (the
+  // output cut back to its checkpointed size); one for other inputs is a startup error.
+  // Removed when the replay completes with every alert written.
+  std::string checkpoint_path;
+  absl::Duration checkpoint_interval = absl::Seconds(1);
+  std::string output_file;  // the primary alert output (-o), "" = stdout
 };
 
 // Forensic replay: reads inputs in time order through the parser, runs every enabled detector

@@ -38,6 +38,10 @@ std::string RunSummary::ToText() const {
   if (out_of_range) absl::StrAppend(&s, "  events outside --since/--until: ", out_of_range, "\n");
   if (input_errors) absl::StrAppend(&s, "  inputs with read errors: ", input_errors, "\n");
   if (dead_letters) absl::StrAppend(&s, "  written to dead-letter file: ", dead_letters, "\n");
+  if (checkpoint) {
+    absl::StrAppend(&s, "  checkpoints: ", checkpoint_writes, " written, ", checkpoint_errors,
+                    " failed; resumed ", resumes, " time(s)\n");
+  }
   absl::StrAppend(&s, "  alerts: ", alerts_emitted);
   if (alerts_below_min_severity) {
     absl::StrAppend(&s, " (+", alerts_below_min_severity, " below min severity, not output)");
@@ -111,6 +115,13 @@ std::string RunSummary::ToJson() const {
   w.Field("alerts_sink_failed", static_cast<int64_t>(alerts_sink_failed));
   w.Field("dead_letters", static_cast<int64_t>(dead_letters));
   w.Field("aggregation_evictions", static_cast<int64_t>(aggregation_evictions));
+  if (checkpoint) {
+    w.Key("checkpoint").BeginObject();
+    w.Field("writes", static_cast<int64_t>(checkpoint_writes));
+    w.Field("errors", static_cast<int64_t>(checkpoint_errors));
+    w.Field("resumes", static_cast<int64_t>(resumes));
+    w.EndObject();
+  }
   w.Key("seconds").Double(seconds);
   w.Key("detectors").BeginObject();
   for (const auto& d : detectors) {

@@ -46,6 +46,11 @@ struct RunSummary {
   uint64_t alerts_sink_failed = 0;
   uint64_t dead_letters = 0;
   uint64_t aggregation_evictions = 0;  // aggregation windows evicted (engine.aggregate_max_keys)
+  // replay --checkpoint: counted across the runs of one replay (a resume carries them on).
+  bool checkpoint = false;
+  uint64_t checkpoint_writes = 0;
+  uint64_t checkpoint_errors = 0;  // writes that failed, or were postponed (alerts in flight)
+  uint64_t resumes = 0;            // runs that continued from a checkpoint
   double seconds = 0;
   absl::Time last_event_time = absl::InfinitePast();  // newest stageTimestamp seen
   std::vector<DetectorSummary> detectors;

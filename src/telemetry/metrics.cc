@@ -84,6 +84,19 @@ std::string RenderMetrics(const RunSummary& s, const ProcessInfo& info, bool fin
   auto& dead = b.Family("kaudit_events_dead_letter_total",
                         "Rejected documents written to the dead-letter file", MetricType::Counter);
   Builder::Add(dead, static_cast<double>(s.dead_letters));
+  if (s.checkpoint) {
+    auto& cw =
+        b.Family("kaudit_replay_checkpoint_writes_total",
+                 "Replay checkpoints written (all runs of this replay)", MetricType::Counter);
+    Builder::Add(cw, static_cast<double>(s.checkpoint_writes));
+    auto& ce = b.Family("kaudit_replay_checkpoint_errors_total",
+                        "Replay checkpoints that failed or were postponed (alerts in flight)",
+                        MetricType::Counter);
+    Builder::Add(ce, static_cast<double>(s.checkpoint_errors));
+    auto& cr = b.Family("kaudit_replay_resumes_total",
+                        "Replay runs that continued from a checkpoint", MetricType::Counter);
+    Builder::Add(cr, static_cast<double>(s.resumes));
+  }
 
   auto& alerts = b.Family("kaudit_alerts_total", "Alerts raised by detector and severity",
                           MetricType::Counter);
