@@ -414,6 +414,10 @@ FileFollower::Change FileFollower::CheckLive() {
     live_.opened_unix = NowUnix();
     return Change::kTruncated;
   }
+  // Complete the fingerprint from the open file before looking for a rename: a file opened
+  // while empty and renamed before any line of it was read must still be recognised by its
+  // content, or its rotated copy (e.g. the .gz) is taken for a new file and read again.
+  if (prefix.size() > live_.id.fp_len) live_.id = IdentityOf(fst, prefix);
   struct stat pst;
   const bool path_ok = stat(opts_.path.c_str(), &pst) == 0;
   if (path_ok && (static_cast<uint64_t>(pst.st_ino) != live_.id.ino ||
@@ -429,7 +433,6 @@ FileFollower::Change FileFollower::CheckLive() {
     AddNewerSiblings(since);
     return Change::kRotated;
   }
-  if (prefix.size() > live_.id.fp_len) live_.id = IdentityOf(fst, prefix);
   return Change::kNone;
 }
 
@@ -442,7 +445,10 @@ bool FileFollower::Next(std::string* out) {
       // Fully read; remember its content's fingerprint (from the file's first bytes).
       FileIdentity id = b.id;
       if (id.fp_len < kFingerprintBytes) {
-        const std::string prefix = ReadPrefix(b.name, IsGz(b.name), kFingerprintBytes);
+        // From the open file: a renamed active file is still named PATH here, which is now
+        // another file.
+        const std::string prefix = b.fd >= 0 ? PreadPrefix(b.fd, kFingerprintBytes)
+                                             : ReadPrefix(b.name, IsGz(b.name), kFingerprintBytes);
         if (b.id.PrefixMatches(prefix)) {
           id.fp_len = prefix.size();
           id.fp_crc = Crc32(prefix);

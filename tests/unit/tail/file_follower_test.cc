@@ -112,6 +112,33 @@ TEST_F(FollowerTest, RenameRotationReadsOldFileToItsEndFirst) {
   EXPECT_EQ(f->stats().rotations_rename, 2u);
 }
 
+// Issue #8: the active file was opened while empty and rotated (renamed, then gzipped) before
+// any of it was read. The renamed file is read through the open descriptor; its .gz is the
+// same content and must not be read a second time (nor may the new active file, named like the
+// renamed one, be taken for it when the backup is marked as read).
+TEST_F(FollowerTest, FileOpenedEmptyAndRotatedBeforeReadingIsReadOnce) {
+  WriteFile(path_, "");
+  auto f = Open();
+  EXPECT_EQ(Drain(*f), "");
+  EXPECT_EQ(f->position().file.fp_len, 0u);
+  Append(path_, Lines(1, 3));
+  const std::string b1 = dir_ + "/audit-2026-01-02T03-04-05.678.log";
+  ASSERT_EQ(rename(path_.c_str(), b1.c_str()), 0);
+  WriteFile(b1 + ".gz", GzipCompress(ReadFile(b1)));
+  std::filesystem::remove(b1);
+  WriteFile(path_, Lines(4, 5));
+  EXPECT_EQ(Drain(*f), Lines(1, 5));
+  // The next rotation of the new active file is read once too.
+  ASSERT_EQ(rename(path_.c_str(), (dir_ + "/audit-2026-01-02T03-04-06.000.log").c_str()), 0);
+  WriteFile(path_, Line(6));
+  EXPECT_EQ(Drain(*f), Line(6));
+  // And a restart from there reads nothing again.
+  const TailPosition end = f->position();
+  f.reset();
+  auto g = Open(false, end);
+  EXPECT_EQ(Drain(*g), "");
+}
+
 TEST_F(FollowerTest, CopyTruncateFinishesFromTheCopy) {
   WriteFile(path_, Lines(1, 2));
   auto f = Open();
