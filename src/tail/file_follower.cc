@@ -129,6 +129,10 @@ absl::Status FileFollower::Resume(const TailPosition& pos) {
       // Still the active file (if it shrank meanwhile, CheckLive sees the truncation).
       if (OpenLive(pos.offset, pos.skipping)) {
         live_.opened_unix = pos.opened_unix;
+        // Checkpointed while it was still empty, its content is unknown: a copy-truncate while
+        // we were away would not show. Its copy is then a rotated file newer than its opening
+        // that was never read: read such files first.
+        if (pos.file.fp_len == 0) AddNewerSiblings(pos.opened_unix);
         return absl::OkStatus();
       }
     }

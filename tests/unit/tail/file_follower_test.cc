@@ -139,6 +139,25 @@ TEST_F(FollowerTest, FileOpenedEmptyAndRotatedBeforeReadingIsReadOnce) {
   EXPECT_EQ(Drain(*g), "");
 }
 
+// Issue #8: checkpointed while the active file was still empty (nothing known of its content),
+// then copy-truncated while kaudit was down: the copy is read first, then the active file.
+TEST_F(FollowerTest, ResumeInEmptyActiveFileFindsItsCopyTruncatedContent) {
+  WriteFile(path_, "");
+  TailPosition pos;
+  {
+    auto f = Open();
+    EXPECT_EQ(Drain(*f), "");
+    pos = f->position();
+  }
+  ASSERT_EQ(pos.file.fp_len, 0u);
+  Append(path_, Lines(1, 3));
+  std::filesystem::copy_file(path_, dir_ + "/audit.log.1");
+  ASSERT_EQ(truncate(path_.c_str(), 0), 0);
+  Append(path_, Lines(4, 5));
+  auto f = Open(false, pos);
+  EXPECT_EQ(Drain(*f), Lines(1, 5));
+}
+
 TEST_F(FollowerTest, CopyTruncateFinishesFromTheCopy) {
   WriteFile(path_, Lines(1, 2));
   auto f = Open();
