@@ -39,6 +39,10 @@ std::string PreadPrefix(int fd, size_t n) {
   return s;
 }
 
+int64_t MtimeNs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000ll + st.st_mtim.tv_nsec;
+}
+
 FileIdentity IdentityOf(const struct stat& st, std::string_view prefix) {
   FileIdentity id;
   id.dev = static_cast<uint64_t>(st.st_dev);
@@ -180,6 +184,7 @@ bool FileFollower::OpenLive(uint64_t offset, bool skipping) {
   }
   live_.fd = fd;
   live_.id = IdentityOf(st, PreadPrefix(fd, kFingerprintBytes));
+  live_.mtime_ns = MtimeNs(st);
   live_.offset = live_.read_pos = offset;
   live_.skipping = skipping;
   live_.opened_unix = NowUnix();
@@ -415,9 +420,15 @@ FileFollower::Change FileFollower::CheckLive() {
     live_.pending.clear();
     live_.skipping = false;
     live_.id = IdentityOf(fst, prefix);
+    live_.mtime_ns = MtimeNs(fst);
     live_.opened_unix = NowUnix();
     return Change::kTruncated;
   }
+  // Nothing of this file seen yet (empty when opened, no line read): a truncation cannot show
+  // in its size or first bytes.
+  const bool knew_nothing = live_.id.fp_len == 0 && live_.offset == 0 && !live_.skipping;
+  const bool changed = MtimeNs(fst) != live_.mtime_ns;
+  live_.mtime_ns = MtimeNs(fst);
   // Complete the fingerprint from the open file before looking for a rename: a file opened
   // while empty and renamed before any line of it was read must still be recognised by its
   // content, or its rotated copy (e.g. the .gz) is taken for a new file and read again.
@@ -436,6 +447,17 @@ FileFollower::Change FileFollower::CheckLive() {
     OpenLive(0, false);
     AddNewerSiblings(since);
     return Change::kRotated;
+  }
+  if (knew_nothing && (changed || !prefix.empty())) {
+    // Written to since we opened it while empty, before we read a line: it may have been
+    // filled and copy-truncated meanwhile, its lines then only in the copy, a rotated file
+    // newer than its opening that was never read. Such files are read first.
+    const size_t queued = backups_.size();
+    AddNewerSiblings(live_.opened_unix);
+    if (backups_.size() > queued) {
+      ++stats_.rotations_truncate;
+      return Change::kTruncated;
+    }
   }
   return Change::kNone;
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -156,6 +157,25 @@ TEST_F(FollowerTest, ResumeInEmptyActiveFileFindsItsCopyTruncatedContent) {
   Append(path_, Lines(4, 5));
   auto f = Open(false, pos);
   EXPECT_EQ(Drain(*f), Lines(1, 5));
+}
+
+// Issue #8: the active file was opened while empty and copy-truncated before any line of it
+// was read (left empty: neither its size nor its first bytes show it). The copy is read.
+TEST_F(FollowerTest, FileOpenedEmptyAndCopyTruncatedBeforeReadingIsReadFromTheCopy) {
+  WriteFile(path_, "");
+  // An mtime clearly in the past: the writes below change it even with coarse timestamps.
+  std::filesystem::last_write_time(
+      path_, std::filesystem::file_time_type::clock::now() - std::chrono::seconds(10));
+  auto f = Open();
+  EXPECT_EQ(Drain(*f), "");
+  EXPECT_EQ(Drain(*f), "");  // unchanged: nothing to look for
+  Append(path_, Lines(1, 3));
+  std::filesystem::copy_file(path_, dir_ + "/audit.log.1");
+  ASSERT_EQ(truncate(path_.c_str(), 0), 0);
+  EXPECT_EQ(Drain(*f), Lines(1, 3));
+  Append(path_, Lines(4, 5));
+  EXPECT_EQ(Drain(*f), Lines(4, 5));
+  EXPECT_EQ(f->stats().truncate_unrecovered, 0u);
 }
 
 TEST_F(FollowerTest, CopyTruncateFinishesFromTheCopy) {
