@@ -39,6 +39,10 @@ std::string PreadPrefix(int fd, size_t n) {
   return s;
 }
 
+int64_t MtimeNs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000ll + st.st_mtim.tv_nsec;
+}
+
 FileIdentity IdentityOf(const struct stat& st, std::string_view prefix) {
   FileIdentity id;
   id.dev = static_cast<uint64_t>(st.st_dev);
@@ -129,6 +133,10 @@ absl::Status FileFollower::Resume(const TailPosition& pos) {
       // Still the active file (if it shrank meanwhile, CheckLive sees the truncation).
       if (OpenLive(pos.offset, pos.skipping)) {
         live_.opened_unix = pos.opened_unix;
+        // Checkpointed while it was still empty, its content is unknown: a copy-truncate while
+        // we were away would not show. Its copy is then a rotated file newer than its opening
+        // that was never read: read such files first.
+        if (pos.file.fp_len == 0) AddNewerSiblings(pos.opened_unix);
         return absl::OkStatus();
       }
     }
@@ -176,6 +184,7 @@ bool FileFollower::OpenLive(uint64_t offset, bool skipping) {
   }
   live_.fd = fd;
   live_.id = IdentityOf(st, PreadPrefix(fd, kFingerprintBytes));
+  live_.mtime_ns = MtimeNs(st);
   live_.offset = live_.read_pos = offset;
   live_.skipping = skipping;
   live_.opened_unix = NowUnix();
@@ -411,9 +420,19 @@ FileFollower::Change FileFollower::CheckLive() {
     live_.pending.clear();
     live_.skipping = false;
     live_.id = IdentityOf(fst, prefix);
+    live_.mtime_ns = MtimeNs(fst);
     live_.opened_unix = NowUnix();
     return Change::kTruncated;
   }
+  // Nothing of this file seen yet (empty when opened, no line read): a truncation cannot show
+  // in its size or first bytes.
+  const bool knew_nothing = live_.id.fp_len == 0 && live_.offset == 0 && !live_.skipping;
+  const bool changed = MtimeNs(fst) != live_.mtime_ns;
+  live_.mtime_ns = MtimeNs(fst);
+  // Complete the fingerprint from the open file before looking for a rename: a file opened
+  // while empty and renamed before any line of it was read must still be recognised by its
+  // content, or its rotated copy (e.g. the .gz) is taken for a new file and read again.
+  if (prefix.size() > live_.id.fp_len) live_.id = IdentityOf(fst, prefix);
   struct stat pst;
   const bool path_ok = stat(opts_.path.c_str(), &pst) == 0;
   if (path_ok && (static_cast<uint64_t>(pst.st_ino) != live_.id.ino ||
@@ -429,7 +448,17 @@ FileFollower::Change FileFollower::CheckLive() {
     AddNewerSiblings(since);
     return Change::kRotated;
   }
-  if (prefix.size() > live_.id.fp_len) live_.id = IdentityOf(fst, prefix);
+  if (knew_nothing && (changed || !prefix.empty())) {
+    // Written to since we opened it while empty, before we read a line: it may have been
+    // filled and copy-truncated meanwhile, its lines then only in the copy, a rotated file
+    // newer than its opening that was never read. Such files are read first.
+    const size_t queued = backups_.size();
+    AddNewerSiblings(live_.opened_unix);
+    if (backups_.size() > queued) {
+      ++stats_.rotations_truncate;
+      return Change::kTruncated;
+    }
+  }
   return Change::kNone;
 }
 
@@ -442,7 +471,10 @@ bool FileFollower::Next(std::string* out) {
       // Fully read; remember its content's fingerprint (from the file's first bytes).
       FileIdentity id = b.id;
       if (id.fp_len < kFingerprintBytes) {
-        const std::string prefix = ReadPrefix(b.name, IsGz(b.name), kFingerprintBytes);
+        // From the open file: a renamed active file is still named PATH here, which is now
+        // another file.
+        const std::string prefix = b.fd >= 0 ? PreadPrefix(b.fd, kFingerprintBytes)
+                                             : ReadPrefix(b.name, IsGz(b.name), kFingerprintBytes);
         if (b.id.PrefixMatches(prefix)) {
           id.fp_len = prefix.size();
           id.fp_crc = Crc32(prefix);

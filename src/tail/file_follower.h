@@ -84,6 +84,7 @@ class FileFollower {
     std::string pending;    // [offset, read_pos): an unfinished line
     bool skipping = false;  // inside an oversize line
     int64_t opened_unix = 0;
+    int64_t mtime_ns = 0;  // the active file's mtime when last looked at
     void Close();
   };
   enum class Change { kNone, kRotated, kTruncated };

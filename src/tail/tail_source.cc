@@ -155,11 +155,12 @@ void TailSource::Run() {
       }
       continue;
     }
-    // Caught up: checkpoint if the position moved, then wait for the file to change.
+    // Caught up: checkpoint if the position moved or lines were processed (a rotated file
+    // read in between can leave the position where it was), then wait for the file to change.
     const TailPosition p = follower_->position();
-    if (!last_written_.has_value() || last_written_->offset != p.offset ||
-        !last_written_->file.SameInode(p.file) || last_written_->file.fp_crc != p.file.fp_crc ||
-        last_written_->skipping != p.skipping) {
+    if (!last_written_.has_value() || last_written_->lines != lines_ ||
+        last_written_->offset != p.offset || !last_written_->file.SameInode(p.file) ||
+        last_written_->file.fp_crc != p.file.fp_crc || last_written_->skipping != p.skipping) {
       WriteCheckpointNow();
     }
     PublishStats();

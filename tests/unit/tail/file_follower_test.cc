@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -110,6 +111,71 @@ TEST_F(FollowerTest, RenameRotationReadsOldFileToItsEndFirst) {
   WriteFile(path_, Lines(9, 9));
   EXPECT_EQ(Drain(*f), Lines(7, 9));
   EXPECT_EQ(f->stats().rotations_rename, 2u);
+}
+
+// Issue #8: the active file was opened while empty and rotated (renamed, then gzipped) before
+// any of it was read. The renamed file is read through the open descriptor; its .gz is the
+// same content and must not be read a second time (nor may the new active file, named like the
+// renamed one, be taken for it when the backup is marked as read).
+TEST_F(FollowerTest, FileOpenedEmptyAndRotatedBeforeReadingIsReadOnce) {
+  WriteFile(path_, "");
+  auto f = Open();
+  EXPECT_EQ(Drain(*f), "");
+  EXPECT_EQ(f->position().file.fp_len, 0u);
+  Append(path_, Lines(1, 3));
+  const std::string b1 = dir_ + "/audit-2026-01-02T03-04-05.678.log";
+  ASSERT_EQ(rename(path_.c_str(), b1.c_str()), 0);
+  WriteFile(b1 + ".gz", GzipCompress(ReadFile(b1)));
+  std::filesystem::remove(b1);
+  WriteFile(path_, Lines(4, 5));
+  EXPECT_EQ(Drain(*f), Lines(1, 5));
+  // The next rotation of the new active file is read once too.
+  ASSERT_EQ(rename(path_.c_str(), (dir_ + "/audit-2026-01-02T03-04-06.000.log").c_str()), 0);
+  WriteFile(path_, Line(6));
+  EXPECT_EQ(Drain(*f), Line(6));
+  // And a restart from there reads nothing again.
+  const TailPosition end = f->position();
+  f.reset();
+  auto g = Open(false, end);
+  EXPECT_EQ(Drain(*g), "");
+}
+
+// Issue #8: checkpointed while the active file was still empty (nothing known of its content),
+// then copy-truncated while kaudit was down: the copy is read first, then the active file.
+TEST_F(FollowerTest, ResumeInEmptyActiveFileFindsItsCopyTruncatedContent) {
+  WriteFile(path_, "");
+  TailPosition pos;
+  {
+    auto f = Open();
+    EXPECT_EQ(Drain(*f), "");
+    pos = f->position();
+  }
+  ASSERT_EQ(pos.file.fp_len, 0u);
+  Append(path_, Lines(1, 3));
+  std::filesystem::copy_file(path_, dir_ + "/audit.log.1");
+  ASSERT_EQ(truncate(path_.c_str(), 0), 0);
+  Append(path_, Lines(4, 5));
+  auto f = Open(false, pos);
+  EXPECT_EQ(Drain(*f), Lines(1, 5));
+}
+
+// Issue #8: the active file was opened while empty and copy-truncated before any line of it
+// was read (left empty: neither its size nor its first bytes show it). The copy is read.
+TEST_F(FollowerTest, FileOpenedEmptyAndCopyTruncatedBeforeReadingIsReadFromTheCopy) {
+  WriteFile(path_, "");
+  // An mtime clearly in the past: the writes below change it even with coarse timestamps.
+  std::filesystem::last_write_time(
+      path_, std::filesystem::file_time_type::clock::now() - std::chrono::seconds(10));
+  auto f = Open();
+  EXPECT_EQ(Drain(*f), "");
+  EXPECT_EQ(Drain(*f), "");  // unchanged: nothing to look for
+  Append(path_, Lines(1, 3));
+  std::filesystem::copy_file(path_, dir_ + "/audit.log.1");
+  ASSERT_EQ(truncate(path_.c_str(), 0), 0);
+  EXPECT_EQ(Drain(*f), Lines(1, 3));
+  Append(path_, Lines(4, 5));
+  EXPECT_EQ(Drain(*f), Lines(4, 5));
+  EXPECT_EQ(f->stats().truncate_unrecovered, 0u);
 }
 
 TEST_F(FollowerTest, CopyTruncateFinishesFromTheCopy) {
