@@ -118,7 +118,7 @@ class HttpTransport final : public Transport {
   }
 
   absl::Status Deliver(std::span<const Alert> batch) override {
-    if (opts_.batch_single || opts_.kind == HttpKind::kWebhook && batch.size() == 1) {
+    if (opts_.batch_single || (opts_.kind == HttpKind::kWebhook && batch.size() == 1)) {
       for (const Alert& a : batch) {
         body_.clear();
         AppendAlert(a, opts_.format, opts_.format_options, body_);
