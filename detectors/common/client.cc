@@ -13,7 +13,9 @@ namespace kaudit {
 void NetworkOf(std::string_view ip, std::string& out) {
   out.clear();
   char s[INET6_ADDRSTRLEN + 1];
-  if (ip.size() >= sizeof(s)) return;  // longer than any address text
+  // Empty (no sourceIPs: a null data pointer, which memcpy must not get) or longer than any
+  // address text.
+  if (ip.empty() || ip.size() >= sizeof(s)) return;
   std::memcpy(s, ip.data(), ip.size());
   s[ip.size()] = '\0';
   unsigned char buf[16];
