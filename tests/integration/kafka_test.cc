@@ -518,7 +518,11 @@ TEST(KafkaTest, AlertSinkWritesWhatReplayPrintsKeyedByUser) {
                         "--topic", "audit", "--exit-at-eof", "--format", "json", "--summary-file",
                         dir + "/summary.json"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(JsonNumber(ReadFile(dir + "/summary.json"), "events"), 6000);
+  // Kafka delivers at least once: under load the group may rebalance and fetch a batch again
+  // (6,500 events read in one loaded CI run). Redelivered events are byte-identical and
+  // dropped as duplicates, so every event is judged exactly once.
+  const std::string summary = ReadFile(dir + "/summary.json");
+  EXPECT_EQ(JsonNumber(summary, "events") - JsonNumber(summary, "duplicates"), 6000) << summary;
   // What the process printed equals what replay printed...
   EXPECT_EQ(AlertKeys(run.out), want);
   // ... and equals what kcat reads back from the topic, each alert keyed by its actor.
