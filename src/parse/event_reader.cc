@@ -537,6 +537,15 @@ class EventReader::Impl {
           resume = le;
           continue;
         }
+        if (le == end && (src.front() == '{' || src.front() == '[') && src.back() != '}' &&
+            src.back() != ']') {
+          // The last line of the input, cut off inside a string: iterate_many hands it out,
+          // and its last token's length runs past the buffer (found by fuzzing under ASan).
+          Invalid(InvalidReason::kTruncated, doc_pos, -1, "incomplete document at end of input",
+                  src);
+          resume = le;
+          continue;
+        }
         bool emitted = false;
         if (HandleDoc(doc, doc_pos, src, &emitted) == DocResult::kJsonError) {
           failed = true;
