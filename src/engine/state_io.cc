@@ -164,6 +164,14 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view data)
     return absl::UnavailableError(
         absl::StrCat("rename ", tmp, " -> ", path, ": ", std::strerror(errno)));
   }
+  // The rename is durable once the directory is.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
   return absl::OkStatus();
 }
 

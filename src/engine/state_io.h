@@ -59,7 +59,9 @@ class StateReader {
 std::string TimeToField(absl::Time t);
 bool TimeFromField(std::string_view s, absl::Time* t);
 
-// Writes `data` to `path` atomically (path.tmp, fsync, rename).
+// Writes `data` to `path` atomically and durably (path.tmp, fsync, rename, fsync of the
+// directory): a crash leaves the old or the new file. Detector state and the replay checkpoint
+// use it.
 [[nodiscard]] absl::Status WriteFileAtomically(const std::string& path, std::string_view data);
 // Reads a file; NotFound when it does not exist.
 [[nodiscard]] absl::StatusOr<std::string> ReadWholeFile(const std::string& path);

@@ -192,14 +192,6 @@ absl::Status WriteReplayCheckpoint(const std::string& path, const ReplayCheckpoi
   absl::StrAppend(&text, "end\n");
   absl::Status s = WriteFileAtomically(path, text);
   if (!s.ok()) return absl::UnavailableError(absl::StrCat("replay checkpoint: ", s.message()));
-  // The rename is durable once the directory is.
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    fsync(dfd);
-    close(dfd);
-  }
   return absl::OkStatus();
 }
 
