@@ -38,6 +38,7 @@ int RunConsume(const ConsumeFlags& f) {
         if (!f.repartition_to.empty()) {
           EventForwarderOptions fo;
           fo.name = "repartition";
+          fo.logger = ctx.logger;
           fo.brokers = o.brokers;
           fo.topic = f.repartition_to;
           fo.properties = config.kafka.properties;

@@ -41,6 +41,7 @@ absl::Status AddForwarder(const ServeFlags& f, const Config& config, Context ctx
   if (topic.empty()) return absl::OkStatus();
   EventForwarderOptions fo;
   fo.name = "forward";
+  fo.logger = ctx.logger;
   fo.brokers = f.brokers.empty() ? config.kafka.brokers : f.brokers;
   if (fo.brokers.empty()) {
     return absl::InvalidArgumentError("--forward-to: needs --brokers (or kafka.brokers)");

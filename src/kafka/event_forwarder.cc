@@ -132,6 +132,7 @@ absl::StatusOr<std::unique_ptr<EventForwarder>> EventForwarder::Create(
     EventForwarderOptions options) {
   KafkaProducerOptions po;
   po.name = options.name;
+  po.logger = options.logger;
   po.brokers = options.brokers;
   po.topic = options.topic;
   po.properties = options.properties;

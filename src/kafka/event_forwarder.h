@@ -15,11 +15,14 @@
 
 namespace kaudit {
 
+class Logger;
+
 class KafkaProducer;
 class DeliveryGroup;
 
 struct EventForwarderOptions {
-  std::string name = "forward";  // for errors and logs
+  std::string name = "forward";    // for errors and logs
+  const Logger* logger = nullptr;  // librdkafka's log lines (null: librdkafka's stderr)
   std::vector<std::string> brokers;
   std::string topic;
   std::map<std::string, std::string> properties;  // passed to librdkafka (SASL, SSL, ...)

@@ -44,6 +44,36 @@ absl::StatusOr<rd_kafka_conf_t*> NewKafkaConf(const std::vector<std::string>& br
   return conf;
 }
 
+void KafkaLogRelay::Install(rd_kafka_conf_t* conf) {
+  rd_kafka_conf_set_opaque(conf, this);
+  if (logger_ != nullptr) rd_kafka_conf_set_log_cb(conf, &KafkaLogRelay::LogCb);
+}
+
+void KafkaLogRelay::LogCb(const rd_kafka_t* rk, int level, const char* facility, const char* buf) {
+  // rd_kafka_opaque takes a non-const handle but only reads it.
+  void* opaque = rd_kafka_opaque(const_cast<rd_kafka_t*>(rk));
+  if (opaque == nullptr) return;
+  FromOpaque(opaque)->Relay(level, facility != nullptr ? facility : "", buf != nullptr ? buf : "");
+}
+
+void KafkaLogRelay::Relay(int level, std::string_view facility, std::string_view message) {
+  if (logger_ == nullptr) return;
+  const LogLevel l = level <= 3   ? LogLevel::kError
+                     : level == 4 ? LogLevel::kWarning
+                                  : LogLevel::kInfo;
+  const std::string msg =
+      absl::StrCat("librdkafka (", client_, "): ", ToAbsl(facility), ": ", ToAbsl(message));
+  const std::initializer_list<LogField> fields = {LogField("client", client_).JsonOnly(),
+                                                  LogField("facility", facility).JsonOnly(),
+                                                  LogField("syslog_level", level).JsonOnly()};
+  if (level >= 7) {
+    // Asked for with the `debug` property: every line.
+    logger_->Log(l, "rdkafka", msg, fields);
+  } else {
+    logger_->LogLimited(limiter_, l, "rdkafka", msg, fields);
+  }
+}
+
 void DeliveryGroup::Report(rd_kafka_resp_err_t err) {
   std::lock_guard<std::mutex> l(mu_);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -86,7 +116,7 @@ absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(KafkaProduc
   if (!conf.ok()) return conf.status();
   std::unique_ptr<KafkaProducer> p(new KafkaProducer(std::move(o)));
   rd_kafka_conf_set_dr_msg_cb(*conf, &KafkaProducer::OnDelivery);
-  rd_kafka_conf_set_opaque(*conf, p.get());
+  p->Install(*conf);
   char err[512];
   p->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err, sizeof(err));
   if (p->rk_ == nullptr) {
@@ -120,7 +150,7 @@ KafkaProducer::~KafkaProducer() {
 }
 
 void KafkaProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-  auto* self = static_cast<KafkaProducer*>(opaque);
+  auto* self = static_cast<KafkaProducer*>(FromOpaque(opaque));
   auto* group = static_cast<std::shared_ptr<DeliveryGroup>*>(m->_private);
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->produced_.fetch_add(1, std::memory_order_relaxed);

@@ -19,6 +19,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "src/common/logger.h"
+#include "src/common/rate_limited_log.h"
 
 namespace kaudit {
 
@@ -31,6 +33,38 @@ std::string JoinBrokers(const std::vector<std::string>& brokers);
     const std::vector<std::string>& brokers, const std::map<std::string, std::string>& defaults,
     const std::map<std::string, std::string>& properties,
     const std::map<std::string, std::string>& forced, std::string_view what);
+
+// Routes librdkafka's own log lines (broker connection failures, group coordinator state, the
+// output of the `debug` property) through kaudit's logger, so that they follow --log-format
+// (JSON lines stay parseable) and are rate-limited like kaudit's own warnings. The object that
+// kaudit hands librdkafka as its opaque derives from this class: Install() sets the opaque to
+// this base and the log callback; the other callbacks get the owner back with FromOpaque.
+// Levels: syslog 0-3 are errors, 4 warnings, 5-6 info; 7 (debug, only emitted when the
+// `debug` property is set) is logged at info so that asking librdkafka for it is enough.
+class KafkaLogRelay {
+ public:
+  // `logger` may be null: librdkafka then prints its lines to stderr itself.
+  explicit KafkaLogRelay(const Logger* logger, std::string_view client)
+      : logger_(logger), client_(client) {}
+  KafkaLogRelay(const KafkaLogRelay&) = delete;
+  KafkaLogRelay& operator=(const KafkaLogRelay&) = delete;
+
+  void Install(rd_kafka_conf_t* conf);
+  static KafkaLogRelay* FromOpaque(void* opaque) { return static_cast<KafkaLogRelay*>(opaque); }
+
+  // What LogCb writes for one librdkafka line; public for tests.
+  void Relay(int level, std::string_view facility, std::string_view message);
+
+ protected:
+  ~KafkaLogRelay() = default;
+
+ private:
+  static void LogCb(const rd_kafka_t* rk, int level, const char* facility, const char* buf);
+
+  const Logger* logger_;
+  std::string client_;  // "consumer", "sink kafka-0", "forward", ...
+  LogLimiter limiter_{20};
+};
 
 // The delivery reports of one group of produced messages (one sink batch, one forwarded body).
 class DeliveryGroup {
@@ -55,7 +89,8 @@ class DeliveryGroup {
 };
 
 struct KafkaProducerOptions {
-  std::string name;  // for errors and logs ("sink kafka-0", "repartition")
+  std::string name;                // for errors and logs ("sink kafka-0", "repartition")
+  const Logger* logger = nullptr;  // librdkafka's log lines (null: librdkafka's stderr)
   std::vector<std::string> brokers;
   std::string topic;
   std::map<std::string, std::string> properties;
@@ -69,7 +104,7 @@ struct KafkaProducerStats {
 
 // An idempotent producer (enable.idempotence=true, acks=all) with a thread serving its
 // delivery reports. Thread-safe.
-class KafkaProducer {
+class KafkaProducer : private KafkaLogRelay {
  public:
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<KafkaProducer>> Create(
       KafkaProducerOptions options);
@@ -88,7 +123,8 @@ class KafkaProducer {
   const KafkaProducerOptions& options() const { return opts_; }
 
  private:
-  explicit KafkaProducer(KafkaProducerOptions options) : opts_(std::move(options)) {}
+  explicit KafkaProducer(KafkaProducerOptions options)
+      : KafkaLogRelay(options.logger, options.name), opts_(std::move(options)) {}
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
 
   KafkaProducerOptions opts_;

@@ -44,9 +44,10 @@ struct Held {
 
 constexpr size_t kMaxForwardInFlight = 10000;  // repartition: messages awaiting their acks
 
-class KafkaSource final : public LiveSource {
+class KafkaSource final : public LiveSource, private KafkaLogRelay {
  public:
-  KafkaSource(KafkaSourceOptions options, Context ctx) : opts_(std::move(options)), ctx_(ctx) {}
+  KafkaSource(KafkaSourceOptions options, Context ctx)
+      : KafkaLogRelay(ctx.logger, "consumer"), opts_(std::move(options)), ctx_(ctx) {}
   ~KafkaSource() override {
     Stop();
     Close();
@@ -67,7 +68,7 @@ class KafkaSource final : public LiveSource {
     };
     auto conf = NewKafkaConf(opts_.brokers, defaults, opts_.properties, forced, "kafka");
     if (!conf.ok()) return conf.status();
-    rd_kafka_conf_set_opaque(*conf, this);
+    Install(*conf);
     rd_kafka_conf_set_rebalance_cb(*conf, &KafkaSource::RebalanceCb);
     rd_kafka_conf_set_error_cb(*conf, &KafkaSource::ErrorCb);
     rd_kafka_conf_set_offset_commit_cb(*conf, &KafkaSource::CommitCb);
@@ -374,7 +375,7 @@ class KafkaSource final : public LiveSource {
 
   static void RebalanceCb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* parts, void* opaque) {
-    static_cast<KafkaSource*>(opaque)->Rebalance(err, parts);
+    static_cast<KafkaSource*>(FromOpaque(opaque))->Rebalance(err, parts);
   }
 
   void Rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
@@ -433,7 +434,7 @@ class KafkaSource final : public LiveSource {
   static void CommitCb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                        rd_kafka_topic_partition_list_t* offsets, void* opaque) {
     if (offsets == nullptr) return;
-    auto* self = static_cast<KafkaSource*>(opaque);
+    auto* self = static_cast<KafkaSource*>(FromOpaque(opaque));
     std::lock_guard<std::mutex> l(self->mu_);
     for (int i = 0; i < offsets->cnt; ++i) {
       const auto& el = offsets->elems[i];
@@ -443,7 +444,7 @@ class KafkaSource final : public LiveSource {
   }
 
   static void ErrorCb(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
-    auto* self = static_cast<KafkaSource*>(opaque);
+    auto* self = static_cast<KafkaSource*>(FromOpaque(opaque));
     const auto e = static_cast<rd_kafka_resp_err_t>(err);
     std::string kind = e == RD_KAFKA_RESP_ERR__TRANSPORT          ? "transport"
                        : e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? "all_brokers_down"

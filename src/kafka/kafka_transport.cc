@@ -40,6 +40,7 @@ class KafkaTransport final : public Transport {
 absl::StatusOr<std::unique_ptr<Transport>> NewKafkaTransport(KafkaTransportOptions options) {
   KafkaProducerOptions po;
   po.name = options.name;
+  po.logger = options.logger;
   po.brokers = options.brokers;
   po.topic = options.topic;
   po.properties = options.properties;

@@ -12,13 +12,16 @@
 
 namespace kaudit {
 
+class Logger;
+
 // Alerts produced to a Kafka topic: one message per alert in the sink's format, keyed by the
 // actor (user.username), by an idempotent producer with acks=all. Deliver() returns once every
 // message of the batch has its delivery report; any failure fails the batch, so QueuedSink
 // retries it (and counts the attempt). A retried batch may repeat alerts that were written
 // before the failure (at-least-once).
 struct KafkaTransportOptions {
-  std::string name;  // sink name, for errors
+  std::string name;                // sink name, for errors
+  const Logger* logger = nullptr;  // librdkafka's log lines (null: librdkafka's stderr)
   std::vector<std::string> brokers;
   std::string topic;
   std::map<std::string, std::string> properties;  // passed to librdkafka (SASL, SSL, ...)

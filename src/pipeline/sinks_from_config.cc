@@ -98,6 +98,7 @@ absl::StatusOr<std::unique_ptr<SinkSet>> BuildSinks(const Config& config, bool s
     } else if (sc.type == "kafka") {
       KafkaTransportOptions ko;
       ko.name = key;
+      ko.logger = ctx.logger;
       ko.brokers = sc.brokers;
       ko.topic = sc.topic;
       ko.properties = sc.properties;

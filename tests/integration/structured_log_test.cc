@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <csignal>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@ namespace kaudit {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::ReadFile;
 using testing::RunKaudit;
 using testing::SourcePath;
@@ -160,6 +162,27 @@ TEST(StructuredLogTest, LevelAndFormatComeFromFlagsOverConfig) {
   auto usage = RunKaudit({"replay", "--log-format", "xml", tmp + "/bad.log"});
   EXPECT_NE(usage.exit_code, 0);
   EXPECT_THAT(usage.err, HasSubstr("--log-format: xml not in {text,json}"));
+}
+
+// librdkafka's own lines (here: the connection to a broker that is not there being refused)
+// go through kaudit's logger too: with --log-format json every stderr line is still one JSON
+// object, and librdkafka's appear under component "rdkafka" with its facility.
+TEST(StructuredLogTest, LibrdkafkaLinesAreJsonLinesToo) {
+  // Port 1 on loopback: nothing listens, every connection is refused at once.
+  auto p = testing::StartKaudit({"consume", "--brokers", "127.0.0.1:1", "--topic", "audit",
+                                 "--group", "g", "--log-format", "json", "-q"});
+  ASSERT_TRUE(p->WaitForOutput("\"component\":\"rdkafka\"", 30)) << p->err();
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->Wait(60), 0) << p->err();
+  int rdkafka = 0;
+  for (const LogLine& l : ParseJsonLog(p->err())) {
+    if (l.component != "rdkafka") continue;
+    ++rdkafka;
+    EXPECT_THAT(l.msg, HasSubstr("librdkafka (consumer): ")) << l.msg;
+    EXPECT_TRUE(l.level == "error" || l.level == "warning" || l.level == "info") << l.level;
+  }
+  EXPECT_GT(rdkafka, 0) << p->err();
+  EXPECT_THAT(p->err(), Not(HasSubstr("|FAIL|"))) << "librdkafka's own stderr format";
 }
 
 }  // namespace
