@@ -52,7 +52,8 @@ absl::StatusOr<DetectorSlot> BuildOne(const DetectorEntry& entry, DetectorParams
   AllowList::Patterns pats;
   KAUDIT_ASSIGN_OR_RETURN(pats.users,
                           p.List("allow.users", slot.detector->info().default_allow_users));
-  KAUDIT_ASSIGN_OR_RETURN(pats.groups, p.List("allow.groups", {}));
+  KAUDIT_ASSIGN_OR_RETURN(pats.groups,
+                          p.List("allow.groups", slot.detector->info().default_allow_groups));
   KAUDIT_ASSIGN_OR_RETURN(pats.namespaces, p.List("allow.namespaces", {}));
   KAUDIT_ASSIGN_OR_RETURN(auto allow, AllowList::Create(pats, p.KeyPath("allow")));
   if (!allow->empty()) slot.allow = std::move(allow);

@@ -43,6 +43,8 @@ struct DetectorInfo {
   bool stateful = false;
   // Default allow-list of users (RE2, full match), replaced by allow.users in the config.
   std::vector<std::string> default_allow_users;
+  // Default allow-list of groups (RE2, full match), replaced by allow.groups in the config.
+  std::vector<std::string> default_allow_groups;
 };
 
 class AlertEmitter {

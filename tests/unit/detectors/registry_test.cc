@@ -91,6 +91,7 @@ TEST(RegistryTest, TableListsEveryShippedDetectorWithItsDefaultState) {
       {"secret_read_by_workload", true},
       {"self_subject_review", true},
       {"sensitive_access_new_terms", true},
+      {"sensitive_object_readers", false},
       {"service_exposed", true},
       {"serviceaccount_binding", true},
       {"serviceaccount_rbac_write", true},

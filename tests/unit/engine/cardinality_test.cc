@@ -140,6 +140,9 @@ TEST(CardinalityTest, MillionDistinctUsersIpsAndSecretsStayBounded) {
   EXPECT_GE(state["secret_enumeration"].second, static_cast<uint64_t>(kEvents) - kSecretKeys - 15);
   EXPECT_LE(state["disallowed_user"].first, kUsers);
   EXPECT_GE(state["disallowed_user"].second, static_cast<uint64_t>(kEvents) - kUsers - 15);
+  // The per-window readers of sensitive objects (its default max_keys, 10,000).
+  EXPECT_LE(state["sensitive_object_readers"].first, 10000u);
+  EXPECT_GE(state["sensitive_object_readers"].second, static_cast<uint64_t>(kEvents) - 10000 - 15);
   // ... and still fired for the hot identity (one per window each).
   EXPECT_EQ(hot_secret_alerts, 1u);
   EXPECT_EQ(hot_user_alerts, 1u);
