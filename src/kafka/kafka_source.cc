@@ -43,6 +43,10 @@ struct Held {
 };
 
 constexpr size_t kMaxForwardInFlight = 10000;  // repartition: messages awaiting their acks
+// --exit-at-eof: without a message for this long, the brokers are asked whether every assigned
+// partition is at its end (each query waits up to kEndCheckTimeoutMs).
+constexpr auto kEndCheckIdle = std::chrono::seconds(2);
+constexpr int kEndCheckTimeoutMs = 2000;
 
 class KafkaSource final : public LiveSource, private KafkaLogRelay {
  public:
@@ -190,6 +194,7 @@ class KafkaSource final : public LiveSource, private KafkaLogRelay {
  private:
   void Run() {
     auto last_lag = std::chrono::steady_clock::now();
+    auto last_message = last_lag, last_end_check = last_lag;
     while (!stop_.load() && !exhausted_.load()) {
       SettleAndStore();
       if (!held_.empty() && OfferHeld()) Pause(false);
@@ -199,10 +204,22 @@ class KafkaSource final : public LiveSource, private KafkaLogRelay {
         HandleMessage(m);
         rd_kafka_message_destroy(m);
       }
+      if (m != nullptr) last_message = std::chrono::steady_clock::now();
       if (opts_.exit_at_eof && held_.empty()) {
-        std::lock_guard<std::mutex> l(mu_);
-        bool all = !assignment_.empty();
-        for (const auto& tp : assignment_) all = all && eof_.count(tp) > 0;
+        bool all = false;
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          all = !assignment_.empty();
+          for (const auto& tp : assignment_) all = all && eof_.count(tp) > 0;
+        }
+        // librdkafka emits PARTITION_EOF only when a fetch reaches the end; when no message
+        // came for a while, ask the brokers instead (a partition already at its end whose
+        // fetcher never reported it kept a catch-up run waiting for good).
+        const auto now = std::chrono::steady_clock::now();
+        if (!all && now - last_message > kEndCheckIdle && now - last_end_check > kEndCheckIdle) {
+          last_end_check = now;
+          all = AllAssignedAtEnd();
+        }
         if (all) {
           ctx_.logger->Info("kafka",
                             "kafka: every assigned partition reached its end (--exit-at-eof)");
@@ -493,6 +510,41 @@ class KafkaSource final : public LiveSource, private KafkaLogRelay {
     rd_kafka_topic_partition_list_destroy(list);
     std::lock_guard<std::mutex> l(mu_);
     lag_ = std::move(lag);
+  }
+
+  // --exit-at-eof's check with the brokers: every assigned partition's position (or, before
+  // its first fetch, its committed offset; else the log start, as auto.offset.reset=earliest
+  // would) has reached the partition's high watermark. False when any query fails.
+  bool AllAssignedAtEnd() {
+    std::vector<TopicPartition> assigned;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      assigned = assignment_;
+    }
+    if (assigned.empty()) return false;
+    auto* list = rd_kafka_topic_partition_list_new(static_cast<int>(assigned.size()));
+    for (const auto& tp : assigned) {
+      rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second);
+    }
+    rd_kafka_position(rk_, list);
+    auto* committed = rd_kafka_topic_partition_list_copy(list);
+    bool all = rd_kafka_committed(rk_, committed, kEndCheckTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; all && i < list->cnt; ++i) {
+      const auto& el = list->elems[i];
+      int64_t lo = -1, hi = -1;
+      if (rd_kafka_query_watermark_offsets(rk_, el.topic, el.partition, &lo, &hi,
+                                           kEndCheckTimeoutMs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        all = false;
+        break;
+      }
+      int64_t pos = el.offset;
+      if (pos < 0) pos = committed->elems[i].offset;
+      if (pos < 0) pos = lo;
+      all = pos >= hi;
+    }
+    rd_kafka_topic_partition_list_destroy(committed);
+    rd_kafka_topic_partition_list_destroy(list);
+    return all;
   }
 
   void Close() {
