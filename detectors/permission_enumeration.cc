@@ -13,6 +13,7 @@
 // both counted as evictions. Medium. The path thresholds (`denied_paths`, `mixed_paths`) are
 // floors: after a learning period a per-key baseline of the key's usual distinct (refused)
 // paths per window can raise them (BurstBaseline in detectors/common/burst.h, persisted).
+#include <array>
 #include <memory>
 #include <string>
 
@@ -87,7 +88,7 @@ class PermissionEnumeration final : public Detector {
     }
     if (e.response_code == 404) Add(st, kNotFound, path, t, {});
     Add(st, kResource, e.object.resource, t, {});
-    size_t n[128] = {};
+    std::array<size_t, 128> n = {};  // by value prefix (ASCII)
     for (const auto& [v, when] : st.values) ++n[static_cast<unsigned char>(v[0]) & 127];
     // Per-key baselines of distinct refused paths and distinct paths (keys prefixed d / m).
     bool ready = false;

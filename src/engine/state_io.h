@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "src/common/file_util.h"
 
 namespace kaudit {
 
@@ -58,12 +59,5 @@ class StateReader {
 // Event time as integer nanoseconds since the Unix epoch (and back) for state records.
 std::string TimeToField(absl::Time t);
 bool TimeFromField(std::string_view s, absl::Time* t);
-
-// Writes `data` to `path` atomically and durably (path.tmp, fsync, rename, fsync of the
-// directory): a crash leaves the old or the new file. Detector state and the replay checkpoint
-// use it.
-[[nodiscard]] absl::Status WriteFileAtomically(const std::string& path, std::string_view data);
-// Reads a file; NotFound when it does not exist.
-[[nodiscard]] absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 
 }  // namespace kaudit

@@ -1,7 +1,5 @@
 #include "src/tail/checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <cerrno>
@@ -11,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "src/common/file_util.h"
 #include "src/common/strings.h"
 
 namespace kaudit {
@@ -44,34 +43,8 @@ absl::Status WriteCheckpoint(const std::string& path, const Checkpoint& cp) {
   for (const FileIdentity& id : cp.seen) {
     absl::StrAppend(&text, "seen ", id.fp_len, " ", id.fp_crc, "\n");
   }
-  const std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("create", tmp);
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      absl::Status s = Errno("write", tmp);
-      close(fd);
-      return s;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0) {
-    absl::Status s = Errno("fsync", tmp);
-    close(fd);
-    return s;
-  }
-  close(fd);
-  if (rename(tmp.c_str(), path.c_str()) != 0) return Errno("rename", path);
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    fsync(dfd);
-    close(dfd);
-  }
+  absl::Status s = WriteFileAtomically(path, text, 0644);
+  if (!s.ok()) return absl::InternalError(absl::StrCat("checkpoint ", path, ": ", s.message()));
   return absl::OkStatus();
 }
 
