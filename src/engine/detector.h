@@ -45,6 +45,10 @@ struct DetectorInfo {
   std::vector<std::string> default_allow_users;
   // Default allow-list of groups (RE2, full match), replaced by allow.groups in the config.
   std::vector<std::string> default_allow_groups;
+  // What events_not_judged() counts, for the run summary and the end-of-run hint. Empty: events
+  // without the request or response object the detector reads (audit level Metadata for its
+  // resources), and the hint is to raise the audit policy for `interest.resources`.
+  std::string not_judged_reason;
 };
 
 class AlertEmitter {

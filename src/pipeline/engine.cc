@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "detectors/registry.h"
 #include "src/common/status_macros.h"
 #include "src/common/strings.h"
@@ -204,6 +205,7 @@ RunSummary Engine::Snapshot(const ReaderStats& stats, absl::Time start) const {
     ds.allowed = c.allowed;
     ds.alerts = c.alerts;
     ds.not_judged = d.events_not_judged();
+    ds.not_judged_reason = d.info().not_judged_reason;
     ds.state_entries = d.state_entries();
     ds.state_evictions = d.state_evictions();
     ds.alerts_aggregated = c.aggregated;
@@ -213,21 +215,42 @@ RunSummary Engine::Snapshot(const ReaderStats& stats, absl::Time start) const {
 }
 
 void Engine::LogNotJudged(const RunSummary& summary) const {
+  // Detectors that lacked the object: one hint naming the resources to audit at Request level.
+  // Detectors with their own reason: one line each.
   std::string not_judged;
+  std::vector<std::string> resources;
   uint64_t most = 0;
-  for (const auto& ds : summary.detectors) {
+  for (size_t i = 0; i < summary.detectors.size(); ++i) {
+    const DetectorSummary& ds = summary.detectors[i];
     if (ds.not_judged == 0) continue;
+    if (!ds.not_judged_reason.empty()) {
+      ctx_.logger->Warning(
+          "engine",
+          absl::StrCat(ds.id, ": ", ds.not_judged, " events not judged: ", ds.not_judged_reason),
+          {LogField("detector", ds.id).JsonOnly(),
+           LogField("not_judged", ds.not_judged).JsonOnly()});
+      continue;
+    }
     absl::StrAppend(&not_judged, not_judged.empty() ? "" : ", ", ds.id, "=", ds.not_judged);
     most = std::max(most, ds.not_judged);
+    if (i < dispatcher_.num_detectors() && dispatcher_.detector(i).info().id == ds.id) {
+      for (const std::string& r : dispatcher_.detector(i).info().interest.resources) {
+        if (std::find(resources.begin(), resources.end(), r) == resources.end()) {
+          resources.push_back(r);
+        }
+      }
+    }
   }
   if (not_judged.empty()) return;
+  std::sort(resources.begin(), resources.end());
   ctx_.logger->Warning(
       "engine",
       absl::StrCat("up to ", most,
                    " events could not be judged because they carry no request or response "
-                   "object (audit level Metadata); raise the audit policy to Request for "
-                   "pods, workloads and RBAC. Per detector: ",
-                   not_judged),
+                   "object (audit level Metadata); raise the audit policy to Request for ",
+                   resources.empty() ? std::string("the resources these detectors read")
+                                     : absl::StrJoin(resources, ", "),
+                   ". Per detector: ", not_judged),
       {LogField("not_judged_max", most).JsonOnly(), LogField("detectors", not_judged).JsonOnly()});
 }
 

@@ -66,7 +66,9 @@ std::string RunSummary::ToText() const {
     }
     if (any) s.push_back(')');
     if (d.not_judged)
-      absl::StrAppend(&s, "  [", d.not_judged, " events not judged: no object in the event]");
+      absl::StrAppend(&s, "  [", d.not_judged, " events not judged: ",
+                      d.not_judged_reason.empty() ? "no object in the event" : d.not_judged_reason,
+                      "]");
     if (d.state_evictions) absl::StrAppend(&s, "  [", d.state_evictions, " state evictions]");
     if (d.alerts_aggregated) {
       absl::StrAppend(&s, "  [", d.alerts_aggregated, " repeats aggregated]");

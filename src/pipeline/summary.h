@@ -14,9 +14,10 @@ namespace kaudit {
 
 struct DetectorSummary {
   std::string id;
-  uint64_t events = 0;      // events shown to it
-  uint64_t allowed = 0;     // events skipped by its allow-list
-  uint64_t not_judged = 0;  // events it could not judge (no pod spec at Metadata level, ...)
+  uint64_t events = 0;            // events shown to it
+  uint64_t allowed = 0;           // events skipped by its allow-list
+  uint64_t not_judged = 0;        // events it could not judge (no pod spec at Metadata level, ...)
+  std::string not_judged_reason;  // why (empty: no request or response object in the event)
   uint64_t state_entries = 0;
   uint64_t state_evictions = 0;
   uint64_t alerts_aggregated = 0;  // identical alerts absorbed into an aggregation summary

@@ -16,6 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::ReadFile;
 using testing::RunKaudit;
 using testing::SourcePath;
@@ -142,6 +143,36 @@ TEST(ReplayCliTest, ThreadsGiveTheSameAlertsAndSummaryAsOneThread) {
     EXPECT_EQ(n.dead, one.dead) << threads;
     EXPECT_EQ(n.warnings, one.warnings) << threads;
   }
+}
+
+// Events logged at Metadata level carry no object: the detectors that need one count them as
+// not judged, and the end-of-run hint names the resources to audit at Request level (pods for
+// the pod-security detectors, events for the kubelet's image pulls), not a fixed list.
+TEST(ReplayCliTest, NotJudgedHintNamesTheResourcesToAuditAtRequestLevel) {
+  std::string tmp = testing::TempDir();
+  auto event = [](const std::string& id, const std::string& resource, const std::string& user) {
+    return absl::StrCat(
+        R"({"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":")", id,
+        R"(","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/)", resource,
+        R"(","verb":"create","user":{"username":")", user,
+        R"("},"sourceIPs":["10.0.0.1"],"objectRef":{"resource":")", resource,
+        R"(","namespace":"default","name":"x","apiVersion":"v1"},"responseStatus":{"code":201},)",
+        R"("requestReceivedTimestamp":"2024-01-01T00:00:00.000000Z",)",
+        R"("stageTimestamp":"2024-01-01T00:00:00.100000Z"})", "\n");
+  };
+  WriteFile(tmp + "/metadata.jsonl",
+            absl::StrCat(event("a1", "pods", "alice"), event("a2", "events", "system:node:n1")));
+  auto r = RunKaudit({"replay", "--format", "json", tmp + "/metadata.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("raise the audit policy to Request for "));
+  const size_t hint = r.err.find("raise the audit policy to Request for ");
+  ASSERT_NE(hint, std::string::npos);
+  const std::string line = r.err.substr(hint, r.err.find('\n', hint) - hint);
+  EXPECT_THAT(line, HasSubstr("events")) << line;
+  EXPECT_THAT(line, HasSubstr("pods")) << line;
+  EXPECT_THAT(line, HasSubstr("scanner_image_pulled=1")) << line;
+  EXPECT_THAT(line, HasSubstr("privileged_container=1")) << line;
+  EXPECT_THAT(line, Not(HasSubstr("clusterroles"))) << "only what the counting detectors read";
 }
 
 TEST(ReplayCliTest, RealLogsReplayCleanly) {
