@@ -33,7 +33,7 @@ class AnonymousThenWrite final : public Detector {
         "IP: reconnaissance without credentials followed by changes made with some.";
     info_.severity = Severity::kHigh;
     info_.mitre = {"T1078.001", "T1190"};
-    info_.catalog_ids = {"S9"};  // DETECTIONS.md stateful #9
+    info_.catalog_ids = {"S10"};  // DETECTIONS.md stateful #10
     info_.interest.stages = Interest::OutcomeStages();
     info_.stateful = true;
   }

@@ -31,7 +31,7 @@ class ExecSessionDuration final : public Detector {
         "sustained hands-on-keyboard access or a tunnel into the cluster.";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1609", "T1572"};
-    info_.catalog_ids = {"S10"};  // DETECTIONS.md stateful #10
+    info_.catalog_ids = {"S11"};  // DETECTIONS.md stateful #11
     info_.interest.verbs = Interest::Verbs({Verb::kCreate, Verb::kGet});
     info_.interest.stages =
         Interest::Stages({Stage::kResponseStarted, Stage::kResponseComplete, Stage::kPanic});

@@ -57,7 +57,7 @@ class FirstSeen final : public Detector {
         "stolen token used elsewhere or an identity doing something new.";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1078", "T1550.001"};
-    info_.catalog_ids = {"S8", "C17", "C85"};  // stateful #8; new-terms / baselines (not ML)
+    info_.catalog_ids = {"S9", "C17", "C85"};  // stateful #9; new-terms / baselines (not ML)
     info_.interest.stages = Interest::OutcomeStages();
     info_.stateful = true;
     info_.default_allow_users = {"system:node:[^:]+"};

@@ -81,7 +81,7 @@ class RoleDiff final : public Detector {
         "known rules: every subject already bound to it silently gains them.";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1098", "T1078.004"};
-    info_.catalog_ids = {"S5"};  // DETECTIONS.md stateful #5
+    info_.catalog_ids = {"S6"};  // DETECTIONS.md stateful #6
     info_.interest.verbs =
         Interest::Verbs({Verb::kCreate, Verb::kUpdate, Verb::kPatch, Verb::kDelete, Verb::kGet});
     info_.interest.stages = Interest::OutcomeStages();

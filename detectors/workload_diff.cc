@@ -67,7 +67,7 @@ class WorkloadDiff final : public Detector {
         "trusted workload.";
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1525", "T1610", "T1611"};
-    info_.catalog_ids = {"S6", "C54"};  // DETECTIONS.md stateful #6
+    info_.catalog_ids = {"S7", "C54"};  // DETECTIONS.md stateful #7
     info_.interest.verbs =
         Interest::Verbs({Verb::kCreate, Verb::kUpdate, Verb::kPatch, Verb::kDelete});
     info_.interest.stages = Interest::OutcomeStages();
