@@ -26,6 +26,7 @@ struct ServeFlags {
   std::string spool_dir;
   std::string spool_fsync = "interval";
   std::string spool_max_file_bytes = "128MiB";
+  std::string spool_max_bytes = "8GiB";
   std::vector<std::string> brokers;
   std::string forward_to;
   bool no_detect = false;
@@ -90,6 +91,12 @@ absl::StatusOr<WebhookOptions> Resolve(const ServeFlags& f) {
           absl::StrCat("--spool-max-file-bytes: ", max.status().message()));
     }
     s.max_file_bytes = *max;
+    auto total = ParseByteSize(f.spool_max_bytes);
+    if (!total.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--spool-max-bytes: ", total.status().message()));
+    }
+    s.max_total_bytes = *total;
     o.spool = s;
   }
   return o;
@@ -181,6 +188,10 @@ Command AddServeCommand(CLI::App& app) {
   serve
       ->add_option("--spool-max-file-bytes", f->spool_max_file_bytes,
                    "Start a new spool file above this size")
+      ->capture_default_str();
+  serve
+      ->add_option("--spool-max-bytes", f->spool_max_bytes,
+                   "Delete the oldest settled spool files above this total (0: keep all)")
       ->capture_default_str();
   serve->add_option("--brokers", f->brokers, "Kafka bootstrap brokers host:port for --forward-to")
       ->delimiter(',');

@@ -8,11 +8,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "src/common/logger.h"
 #include "src/common/strings.h"
 #include "src/parse/minify.h"
 
@@ -31,6 +33,21 @@ absl::Status Errno(std::string_view what, const std::string& path) {
 bool IsSpoolName(const std::string& name) {
   return name.size() > 10 && name.compare(0, 6, "spool-") == 0 &&
          name.compare(name.size() - 4, 4, ".log") == 0;
+}
+
+// The spool files of `dir` with their sizes, oldest (smallest name) first.
+std::vector<std::pair<std::string, uint64_t>> ListSpoolFiles(const std::string& dir) {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!IsSpoolName(name)) continue;
+    std::error_code size_ec;
+    const uint64_t size = entry.file_size(size_ec);
+    if (!size_ec) out.emplace_back(name, size);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 // Writes all of `data`; false on an error (errno set).
@@ -81,7 +98,49 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options, Context
   }
   if (access(options.dir.c_str(), W_OK) != 0) return Errno("cannot write to", options.dir);
   if (options.max_file_bytes == 0) options.max_file_bytes = 1;
-  return std::unique_ptr<Spool>(new Spool(std::move(options), ctx));
+  std::unique_ptr<Spool> spool(new Spool(std::move(options), ctx));
+  // A damaged checkpoint is reported where the spool is read back; until a new one is
+  // written, nothing counts as settled and retention deletes nothing.
+  auto checkpoint = spool->ReadCheckpoint();
+  std::lock_guard<std::mutex> l(spool->mu_);
+  if (checkpoint.ok()) spool->settled_file_ = checkpoint->file;
+  for (const auto& [name, size] : ListSpoolFiles(spool->opts_.dir)) spool->total_bytes_ += size;
+  return spool;
+}
+
+void Spool::Prune() {
+  if (opts_.max_total_bytes == 0 || total_bytes_ <= opts_.max_total_bytes) return;
+  for (const auto& [name, size] : ListSpoolFiles(opts_.dir)) {
+    if (total_bytes_ <= opts_.max_total_bytes) break;
+    // Oldest first; stop at the first file that may hold unsettled lines.
+    if (settled_file_.empty() || name >= settled_file_ || (file_ && name == file_->name)) break;
+    const std::string path = (fs::path(opts_.dir) / name).string();
+    if (unlink(path.c_str()) != 0) {
+      ctx_.logger->Warning("spool",
+                           absl::StrCat("spool: cannot delete ", path, ": ", std::strerror(errno)));
+      break;
+    }
+    total_bytes_ -= std::min(total_bytes_, size);
+    ++files_deleted_;
+    bytes_deleted_ += size;
+    ctx_.logger->Info("spool",
+                      absl::StrCat("spool: deleted ", path, " (", size,
+                                   " bytes, settled) to stay under --spool-max-bytes"),
+                      {LogField("path", path).JsonOnly()});
+  }
+}
+
+uint64_t Spool::total_bytes() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return total_bytes_;
+}
+uint64_t Spool::files_deleted() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return files_deleted_;
+}
+uint64_t Spool::bytes_deleted() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return bytes_deleted_;
 }
 
 absl::Status Spool::Rotate() {
@@ -106,6 +165,7 @@ absl::Status Spool::Rotate() {
     }
     last_name_ms_ = ms;
     file_ = std::move(f);
+    Prune();
     return absl::OkStatus();
   }
 }
@@ -142,6 +202,7 @@ absl::StatusOr<SpoolPosition> Spool::Append(std::string_view body) {
   }
   file_->size += buf.size();
   bytes_written_ += buf.size();
+  total_bytes_ += buf.size();
   return SpoolPosition{file_->name, file_->size};
 }
 
@@ -195,6 +256,9 @@ absl::Status Spool::WriteCheckpoint(const SpoolPosition& pos) {
   close(fd);
   if (!ok) return Errno("write", tmp);
   if (rename(tmp.c_str(), path.c_str()) != 0) return Errno("rename", tmp);
+  std::lock_guard<std::mutex> l(mu_);
+  if (pos.file > settled_file_) settled_file_ = pos.file;
+  Prune();
   return absl::OkStatus();
 }
 

@@ -20,6 +20,10 @@ struct SpoolOptions {
   std::string dir;
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   uint64_t max_file_bytes = 128ull << 20;  // rotate to a new file above this
+  // Retention: above this many bytes of spool files, the oldest files whose every line is
+  // settled (before the checkpoint's file) are deleted, at rotation and at each checkpoint.
+  // Unsettled lines are never deleted. 0 keeps every file.
+  uint64_t max_total_bytes = 8ull << 30;
 };
 
 // A place in the spool: a file of the spool directory (its name) and a byte offset in it.
@@ -56,11 +60,17 @@ class Spool {
   [[nodiscard]] absl::StatusOr<SpoolPosition> ReadCheckpoint() const;
 
   uint64_t bytes_written() const;
+  // Bytes in the spool's files now (existing files counted at Open), and what retention
+  // deleted.
+  uint64_t total_bytes() const;
+  uint64_t files_deleted() const;
+  uint64_t bytes_deleted() const;
 
  private:
   struct File;
   Spool(SpoolOptions options, Context ctx);
   [[nodiscard]] absl::Status Rotate();  // requires mu_
+  void Prune();                         // requires mu_
 
   const SpoolOptions opts_;
   const Context ctx_;
@@ -68,6 +78,9 @@ class Spool {
   std::shared_ptr<File> file_;  // the file being appended to (opened on first Append)
   int64_t last_name_ms_ = 0;    // names strictly increase
   uint64_t bytes_written_ = 0;
+  uint64_t total_bytes_ = 0;
+  uint64_t files_deleted_ = 0, bytes_deleted_ = 0;
+  std::string settled_file_;  // the checkpoint's file: every file named before it is settled
   std::string scratch_;
 };
 

@@ -236,6 +236,16 @@ class WebhookSource::Impl {
                      false,
                      {},
                      static_cast<double>(spool_errors_.load())});
+      out.push_back({"kaudit_spool_size_bytes",
+                     "Bytes in the spool directory's files",
+                     true,
+                     {},
+                     static_cast<double>(spool_->total_bytes())});
+      out.push_back({"kaudit_spool_deleted_files_total",
+                     "Settled spool files deleted to stay under --spool-max-bytes",
+                     false,
+                     {},
+                     static_cast<double>(spool_->files_deleted())});
       out.push_back({"kaudit_spool_recovered_batches_total",
                      "Spooled batches after the checkpoint submitted again at startup",
                      false,
