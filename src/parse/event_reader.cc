@@ -496,9 +496,20 @@ class EventReader::Impl {
     return std::min(p, limit);
   }
 
+  // Two quotes right after the data: the first ends any scan for a closing quote that a
+  // document cut off inside a string would start (GetStringFast's, simdjson's unescaping);
+  // a truncated document's navigation can land on the end-of-input index itself, and there
+  // the pair reads as an empty string instead of opening one that runs off the buffer (both
+  // found by fuzzing under ASan). buf_ has kPad bytes beyond cap_; after filled_ is no data.
+  void SealData() {
+    buf_[filled_] = '"';
+    buf_[filled_ + 1] = '"';
+  }
+
   // Fast path over complete lines [begin, end): iterate_many, falling back to SlowLines around
   // whatever it cannot parse.
   void ProcessLines(size_t begin, size_t end) {
+    SealData();
     size_t pos = begin;
     while (pos < end) {
       while (pos < end && IsWs(buf_[pos])) ++pos;
@@ -537,8 +548,7 @@ class EventReader::Impl {
           resume = le;
           continue;
         }
-        if (le == end && (src.front() == '{' || src.front() == '[') && src.back() != '}' &&
-            src.back() != ']') {
+        if (le == end && EndsInputUnclosed(doc_pos, src, end)) {
           // The last line of the input, cut off inside a string: iterate_many hands it out,
           // and its last token's length runs past the buffer (found by fuzzing under ASan).
           Invalid(InvalidReason::kTruncated, doc_pos, -1, "incomplete document at end of input",
@@ -573,9 +583,21 @@ class EventReader::Impl {
     }
   }
 
+  // True for a document that runs to the end of the input (`end`) and does not close there:
+  // an object or array whose last byte (before trailing whitespace) is not '}' or ']'.
+  bool EndsInputUnclosed(size_t doc_pos, std::string_view src, size_t end) const {
+    while (!src.empty() && IsWs(src.back())) src.remove_suffix(1);
+    if (src.empty()) return false;
+    size_t e = end;
+    while (e > doc_pos && IsWs(buf_[e - 1])) --e;
+    if (doc_pos + src.size() < e) return false;  // another document follows
+    return (src.front() == '{' || src.front() == '[') && src.back() != '}' && src.back() != ']';
+  }
+
   // Multi-line documents (a JSON array, a pretty-printed Event or EventList, concatenated
   // pretty-printed documents): the whole input is in the buffer.
   void ProcessDocuments(size_t begin, size_t end) {
+    SealData();
     od::document_stream stream;
     size_t batch = std::max<size_t>(end - begin, simdjson::dom::MINIMAL_BATCH_SIZE);
     if (auto ec = stream_parser_.iterate_many(buf_.get() + begin, end - begin, batch).get(stream);

@@ -45,5 +45,33 @@ TEST(EventReaderHostileTest, ManyBadLinesCostLinearTime) {
   std::printf("%d lines, half of them bad: %.2f s\n", kLines, secs);
 }
 
+// A multi-line document (a pretty-printed EventList) that the input cuts off inside a string:
+// iterate_many hands it out anyway, with a last token whose length runs past the buffer (an
+// ASan SEGV found by the framing fuzz target). It is reported truncated at its position and
+// nothing of it is extracted; a complete document before it is read as usual.
+TEST(EventReaderHostileTest, AMultiLineDocumentCutOffInsideAStringIsTruncated) {
+  const std::string list = absl::StrCat("{\n  \"kind\": \"EventList\",\n  \"items\": [\n    ",
+                                        Item(1), ",\n    ", Item(2), "\n  ]\n}\n");
+  const std::string cut = absl::StrCat("[\n  ", Item(3), ",\n  ", Item(4).substr(0, 60));
+  auto whole = testing::ParseString(list + cut);
+  ASSERT_EQ(whole.events.size(), 2u);
+  EXPECT_EQ(whole.events[1].audit_id, "i-2");
+  ASSERT_EQ(whole.invalid.size(), 1u);
+  EXPECT_EQ(whole.invalid[0].reason, InvalidReason::kTruncated);
+  EXPECT_EQ(whole.invalid[0].detail, "incomplete document at end of input");
+  // Alone, the cut-off array yields nothing but that error, not its first (complete) item:
+  // the document is not valid JSON.
+  auto alone = testing::ParseString(cut);
+  EXPECT_TRUE(alone.events.empty());
+  ASSERT_EQ(alone.invalid.size(), 1u);
+  EXPECT_EQ(alone.invalid[0].reason, InvalidReason::kTruncated);
+  // The fuzzer's input: an array whose quotes do not pair up, its last string unclosed.
+  // It used to make GetStringFast read far past the buffer; now it is counted as invalid.
+  auto fuzzed = testing::ParseString(testing::ReadFile(testing::SourcePath(
+      "tests/data/regress/framing/asan-unclosed-multiline-document-at-end-of-input")));
+  EXPECT_TRUE(fuzzed.events.empty());
+  EXPECT_FALSE(fuzzed.invalid.empty());
+}
+
 }  // namespace
 }  // namespace kaudit
