@@ -217,5 +217,37 @@ TEST(DetectorsDirTest, AMissingOrUnreadableDirectoryNamesTheKeyAndThePath) {
   }
 }
 
+// The shipped layout: configs/kaudit.yaml names configs/detectors/, which holds one file per
+// registered detector and nothing else that looks like one.
+TEST(DetectorsDirTest, TheShippedConfigConfiguresEveryDetectorExactlyOnceFromItsFile) {
+  const std::string dir = SourcePath("configs/detectors");
+  auto c = LoadConfigFile(SourcePath("configs/kaudit.yaml"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(std::filesystem::path(c->detectors_dir).lexically_normal(),
+            std::filesystem::path(dir).lexically_normal());
+  std::set<std::string> registered;
+  for (const auto& e : DetectorTable()) {
+    registered.insert(std::string(e.id));
+    auto it = c->detectors.find(e.id);
+    ASSERT_NE(it, c->detectors.end()) << "no configs/detectors/" << e.id << ".yaml";
+    EXPECT_EQ(std::filesystem::path(it->second.file()).filename().string(),
+              std::string(e.id) + ".yaml");
+  }
+  for (const auto& [id, p] : c->detectors) {
+    EXPECT_EQ(registered.count(id), 1u) << id << " names no detector";
+    EXPECT_NE(p.file(), "") << id << " is configured in configs/kaudit.yaml, not in its file";
+  }
+  EXPECT_EQ(c->detectors.size(), DetectorTable().size());
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "README.md") continue;
+    EXPECT_EQ(entry.path().extension(), ".yaml") << name;
+    EXPECT_EQ(registered.count(entry.path().stem().string()), 1u) << name << " names no detector";
+  }
+  auto slots = BuildDetectors(c->detectors);
+  ASSERT_TRUE(slots.ok()) << slots.status();
+  EXPECT_EQ(slots->size(), OnByDefault());  // the shipped files keep the defaults
+}
+
 }  // namespace
 }  // namespace kaudit
