@@ -67,10 +67,14 @@ std::span<const DetectorEntry> DetectorTable() { return kTable; }
 absl::StatusOr<std::vector<DetectorSlot>> BuildDetectors(
     std::map<std::string, DetectorParams, std::less<>> params) {
   for (const auto& [id, p] : params) {
-    if (FindEntry(id) == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("detectors.", id, ": unknown detector (`kaudit detectors` lists them)"));
+    if (FindEntry(id) != nullptr) continue;
+    if (!p.file().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          p.file(), ": unknown detector ", id,
+          " (a file of detectors_dir is named <id>.yaml; `kaudit detectors` lists the ids)"));
     }
+    return absl::InvalidArgumentError(
+        absl::StrCat("detectors.", id, ": unknown detector (`kaudit detectors` lists them)"));
   }
   std::vector<DetectorSlot> slots;
   for (const auto& entry : kTable) {

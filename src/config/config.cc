@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -126,7 +128,7 @@ absl::Status FlattenParams(const YAML::Node& n, const std::string& prefix, const
   for (const auto& kv : n) {
     std::string key = kv.first.as<std::string>();
     std::string full = prefix.empty() ? key : absl::StrCat(prefix, ".", key);
-    std::string kpath = absl::StrCat(path, ".", key);
+    std::string kpath = path.empty() ? key : absl::StrCat(path, ".", key);
     const YAML::Node& v = kv.second;
     if (v.IsScalar()) {
       out.Set(full, v.Scalar());
@@ -395,6 +397,7 @@ absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
   MapReader top(root, "");
   KAUDIT_RETURN_IF_ERROR(top.Read({
       {"cluster_name", StringField(&c.cluster_name)},
+      {"detectors_dir", StringField(&c.detectors_dir)},
       {"input",
        [&](const YAML::Node& n, const std::string& p) {
          return MapReader(n, p).Read({
@@ -499,6 +502,78 @@ absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
   return c;
 }
 
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": cannot read"));
+  return ss.str();
+}
+
+// One file of detectors_dir: what detectors.<id> holds in the main config, at the top level.
+absl::StatusOr<DetectorParams> ReadDetectorFile(const std::string& file) {
+  KAUDIT_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(file));
+  DetectorParams params = DetectorParams::ForFile(file);
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (root.IsNull()) return params;
+    if (!root.IsMap()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ": expected a mapping of the detector's tunables"));
+    }
+    absl::Status s = FlattenParams(root, "", "", params);
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(file, ": ", s.message()));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ":", e.mark.line + 1, ":",
+                                                   e.mark.column + 1, ": invalid YAML: ", e.msg));
+  }
+  return params;
+}
+
+bool IsDetectorFileName(const std::string& name) {
+  return !name.empty() && name[0] != '.' && (EndsWith(name, ".yaml") || EndsWith(name, ".yml"));
+}
+
+// Reads the <id>.yaml / <id>.yml files of c.detectors_dir (resolved against the directory of
+// config_path) into c.detectors, in sorted order. Other files are ignored.
+absl::Status ReadDetectorsDir(const std::string& config_path, Config& c) {
+  namespace fs = std::filesystem;
+  fs::path dir(c.detectors_dir);
+  if (dir.is_relative()) dir = fs::path(config_path).parent_path() / dir;
+  c.detectors_dir = dir.string();
+  std::error_code ec;
+  std::vector<fs::path> files;
+  fs::directory_iterator it(dir, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (IsDetectorFileName(it->path().filename().string())) files.push_back(it->path());
+  }
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat(config_path, ": detectors_dir: cannot read ",
+                                                   c.detectors_dir, ": ", ec.message()));
+  }
+  std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
+    return a.filename().string() < b.filename().string();
+  });
+  for (const fs::path& f : files) {
+    const std::string file = f.string();
+    if (!fs::is_regular_file(f, ec)) {
+      return absl::InvalidArgumentError(absl::StrCat(file, ": not a regular file"));
+    }
+    const std::string id = f.stem().string();
+    if (auto prev = c.detectors.find(id); prev != c.detectors.end()) {
+      const std::string& other_file = prev->second.file();
+      return absl::InvalidArgumentError(absl::StrCat(
+          file, ": detector ", id, " is also configured in ",
+          other_file.empty() ? absl::StrCat(config_path, " (detectors.", id, ")") : other_file,
+          "; configure it in one place"));
+    }
+    KAUDIT_ASSIGN_OR_RETURN(DetectorParams params, ReadDetectorFile(file));
+    c.detectors.emplace(id, std::move(params));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Config> LoadConfigString(std::string_view yaml, std::string_view name) {
@@ -520,7 +595,9 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open config file"));
   std::stringstream ss;
   ss << in.rdbuf();
-  return LoadConfigString(ss.str(), path);
+  KAUDIT_ASSIGN_OR_RETURN(Config c, LoadConfigString(ss.str(), path));
+  if (!c.detectors_dir.empty()) KAUDIT_RETURN_IF_ERROR(ReadDetectorsDir(path, c));
+  return c;
 }
 
 }  // namespace kaudit

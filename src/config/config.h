@@ -115,11 +115,21 @@ struct Config {
   std::vector<SinkConfig> sinks;  // more destinations besides `output`
   KafkaConfig kafka;              // kafka: (kaudit consume, kaudit serve --forward-to)
   LogConfig log;                  // log:
-  // detectors.<id>.<key>: per-detector tunables, validated when detectors are built.
+  // detectors_dir: a directory of per-detector tunables, one <id>.yaml (or <id>.yml) per
+  // detector holding what detectors.<id> would. LoadConfigFile resolves a relative path against
+  // the directory of the config file and stores the resolved path here.
+  std::string detectors_dir;
+  // detectors.<id>.<key> and the files of detectors_dir: per-detector tunables, validated when
+  // detectors are built. A detector is configured in one place only.
   std::map<std::string, DetectorParams, std::less<>> detectors;
 };
 
+// Loads a config file and the files of its detectors_dir (sorted by name). Errors name the file
+// and the key: "kaudit.yaml: input.chunk_bytes: ...", "detectors/pod_exec_attach.yaml: ...".
+// Files of detectors_dir whose name is not a detector id are reported by BuildDetectors.
 [[nodiscard]] absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+// Parses config text named `name` in errors. It does not touch the filesystem: detectors_dir is
+// kept as written and its files are not read (LoadConfigFile reads them).
 [[nodiscard]] absl::StatusOr<Config> LoadConfigString(std::string_view yaml, std::string_view name);
 
 // Parses sizes such as 1048576, "64KiB", "16MiB", "1GiB" (also KB/MB/GB as powers of 1000).

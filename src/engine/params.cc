@@ -8,6 +8,7 @@
 namespace kaudit {
 
 std::string DetectorParams::KeyPath(std::string_view key) const {
+  if (!file_.empty()) return absl::StrCat(file_, ": ", ToAbsl(key));
   return path_.empty() ? std::string(key) : absl::StrCat(path_, ".", ToAbsl(key));
 }
 

@@ -16,12 +16,21 @@ namespace kaudit {
 // The tunables of one detector as written in the config (scalars and lists of scalars; nested
 // maps are flattened to dotted keys such as "allow.users"). Typed getters validate and record
 // which keys were read, so that CheckAllUsed() can reject unknown keys naming their full path
-// (e.g. "detectors.secret_enumeration.thresold: unknown key").
+// (e.g. "detectors.secret_enumeration.thresold: unknown key", or for tunables read from a file
+// of detectors_dir "configs/detectors/secret_enumeration.yaml: thresold: unknown key").
 class DetectorParams {
  public:
   using Value = std::variant<std::string, std::vector<std::string>>;
 
   explicit DetectorParams(std::string path = "") : path_(std::move(path)) {}
+
+  // Tunables read from a file of their own (config key detectors_dir): keys are named
+  // relative to the file, e.g. "configs/detectors/secret_enumeration.yaml: thresold".
+  [[nodiscard]] static DetectorParams ForFile(std::string file) {
+    DetectorParams p;
+    p.file_ = std::move(file);
+    return p;
+  }
 
   void Set(std::string key, std::string scalar) { values_[std::move(key)] = std::move(scalar); }
   void SetList(std::string key, std::vector<std::string> list) {
@@ -42,12 +51,15 @@ class DetectorParams {
   [[nodiscard]] absl::Status CheckAllUsed() const;
 
   const std::string& path() const { return path_; }
+  // The file these tunables came from ("" = the main config's detectors: map).
+  const std::string& file() const { return file_; }
   std::string KeyPath(std::string_view key) const;
 
  private:
   const Value* Find(std::string_view key);
 
   std::string path_;
+  std::string file_;
   std::map<std::string, Value, std::less<>> values_;
   std::set<std::string, std::less<>> used_;
 };

@@ -267,6 +267,19 @@ TEST(ReplayCliTest, MissingInputAndBadConfigAreFatalAndNamed) {
   auto check_ok = RunKaudit({"check-config", SourcePath("configs/kaudit.yaml")});
   EXPECT_EQ(check_ok.exit_code, 0) << check_ok.err;
   EXPECT_THAT(check_ok.out, HasSubstr("OK (88 detectors enabled)"));
+
+  // The files of detectors_dir are validated at startup and by check-config.
+  std::filesystem::create_directories(tmp + "/dets");
+  WriteFile(tmp + "/dir.yaml", "detectors_dir: dets\n");
+  WriteFile(tmp + "/dets/secret_enumeration.yaml", "thresold: 3\n");
+  auto bad_file = RunKaudit({"replay", "-c", tmp + "/dir.yaml", SourcePath("tests/data/falco")});
+  EXPECT_EQ(bad_file.exit_code, 1);
+  EXPECT_THAT(bad_file.err,
+              HasSubstr(tmp + "/dets/secret_enumeration.yaml: thresold: unknown key"));
+  auto check_file = RunKaudit({"check-config", tmp + "/dir.yaml"});
+  EXPECT_EQ(check_file.exit_code, 1);
+  EXPECT_THAT(check_file.err,
+              HasSubstr(tmp + "/dets/secret_enumeration.yaml: thresold: unknown key"));
 }
 
 TEST(ReplayCliTest, TimeRangeAndSeverityFilters) {
