@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "src/common/file_util.h"
 #include "src/common/status_macros.h"
 #include "src/common/strings.h"
 #include "src/common/time_util.h"
@@ -500,15 +501,6 @@ absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
        }},
   }));
   return c;
-}
-
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": cannot read"));
-  return ss.str();
 }
 
 // One file of detectors_dir: what detectors.<id> holds in the main config, at the top level.
