@@ -59,6 +59,7 @@ struct LiveStats {
 // either TrySubmit (and push back on their clients when it is full) or Submit (and wait).
 class LivePipeline {
  public:
+  // `config` must outlive the pipeline: the engine keeps a reference to it.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<LivePipeline>> Create(const Config& config,
                                                                             AlertSink* sink,
                                                                             Context ctx,

@@ -36,6 +36,10 @@ struct Webhook {
   Logger logger{LoggerOptions{.format = LogFormat::kText,
                               .min_level = LogLevel::kError}};  // the handler's 4xx are expected
   CountingSink sink;
+  // Outlives the pipeline: the engine keeps a reference to its config. (A temporary here left
+  // the engine reading a destroyed Config: an ASan report on the engine thread, found when the
+  // webhook target's corpus had grown.)
+  Config config;
   std::unique_ptr<LivePipeline> pipeline;
   std::unique_ptr<WebhookSource> source;
   std::unique_ptr<httplib::Client> client;
@@ -49,7 +53,7 @@ struct Webhook {
     fclose(f);
     LiveOptions live;
     live.queue_max_batches = 4;
-    auto p = LivePipeline::Create(Config(), &sink, Context{&clock, &logger}, live);
+    auto p = LivePipeline::Create(config, &sink, Context{&clock, &logger}, live);
     if (!p.ok()) __builtin_trap();
     pipeline = std::move(*p);
     WebhookOptions o;
