@@ -269,11 +269,7 @@ class SensitiveObjectReaders final : public Detector {
   Alert MakeReport(absl::Time start, const Window& w, bool complete, const Reader& r, size_t rank,
                    size_t num_readers, bool top, const std::vector<size_t>& rare,
                    const std::vector<uint64_t>& readers_of) const {
-    Alert a;
-    a.detector_id = info_.id;
-    a.title = info_.title;
-    a.severity = info_.severity;
-    a.mitre = info_.mitre;
+    Alert a = MakeDetectorAlert(info_);
     a.event_time = r.last;
     a.user = r.user;
     a.impersonated_user = r.impersonated_user;

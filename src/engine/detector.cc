@@ -20,12 +20,17 @@ uint32_t Interest::OutcomeStages() {
 
 uint32_t Interest::WriteVerbs() { return Verbs({Verb::kCreate, Verb::kUpdate, Verb::kPatch}); }
 
-Alert MakeAlert(const DetectorInfo& info, const AuditEvent& e) {
+Alert MakeDetectorAlert(const DetectorInfo& info) {
   Alert a;
   a.detector_id = info.id;
   a.title = info.title;
   a.severity = info.severity;
   a.mitre = info.mitre;
+  return a;
+}
+
+Alert MakeAlert(const DetectorInfo& info, const AuditEvent& e) {
+  Alert a = MakeDetectorAlert(info);
   a.event_time = e.stage_timestamp;
   a.user = std::string(e.username);
   a.impersonated_user = std::string(e.impersonated_user);

@@ -88,6 +88,9 @@ class EventFilter {
   virtual bool Matches(const AuditEvent& event) const = 0;
 };
 
+// Starts an alert with the detector's identity only (id, title, severity, MITRE), for reports
+// that rest on many events rather than one.
+Alert MakeDetectorAlert(const DetectorInfo& info);
 // Starts an alert from the event it rests on: actor, object, time, auditID.
 Alert MakeAlert(const DetectorInfo& info, const AuditEvent& event);
 // The same for a two-step sequence: the alert rests on an earlier event (its auditID and time)
