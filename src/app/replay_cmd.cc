@@ -164,8 +164,9 @@ Command AddReplayCommand(CLI::App& app) {
   replay->add_flag("--no-progress", f->no_progress, "Never show a progress bar");
   replay
       ->add_option("--threads", f->threads,
-                   "Parse threads for JSON lines (default: one per core); detectors run on one "
-                   "more thread in input order, so alerts are those of --threads 1")
+                   "Threads for JSON lines (default: one per core): 1 reads, parses and detects "
+                   "on one thread; N parses on N-1 threads while the detectors run on one more "
+                   "in input order, so alerts are those of --threads 1")
       ->check(CLI::Range(0, 256));
   return Command{replay, [f] { return RunReplay(*f); }};
 }

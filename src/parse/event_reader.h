@@ -60,17 +60,18 @@ struct ReaderOptions {
   size_t max_event_bytes = 16 << 20;       // larger events/lines are skipped as kOversize
   size_t max_document_bytes = 1ull << 30;  // bound for a multi-line document (array, pretty)
   size_t max_list_items = 1024;            // groups / sourceIPs kept per event
-  // Parse threads for JSON lines read by Read(): 1 parses on the calling thread; N > 1 frames
-  // the input on one thread into chunks of whole lines, parses chunks on N threads, and hands
-  // the events to the handler on the calling thread strictly in input order (handler calls,
-  // counts and locations are the same as with 1). Multi-line documents and ParseBuffer()
-  // always parse on the calling thread.
+  // Threads for JSON lines read by Read(): 1 parses on the calling thread; N > 1 frames the
+  // input on one more (light) thread into chunks of whole lines, parses chunks on N - 1 threads
+  // (with the pod objects detectors read, see PodObjectsWanted), and hands the events to the
+  // handler on the calling thread strictly in input order (handler calls, counts and locations
+  // are the same as with 1). Multi-line documents and ParseBuffer() always parse on the
+  // calling thread.
   int threads = 1;
   // With threads == 1: let simdjson run stage 1 of the next iterate_many batch on a helper
   // thread (its default). Off, the read uses exactly one thread.
   bool stage1_thread = true;
   // Chunks framed but not yet handed to the handler, at most (bounds memory: each holds its
-  // chunk_bytes buffer and the parsed events); 0 = 2 * threads + 2.
+  // chunk of whole lines and its parsed events); 0 = 8 * parse threads + 8.
   size_t max_chunks_in_flight = 0;
 };
 

@@ -52,6 +52,9 @@ class EventObjectCache final : public LazyObjects {
     request_done_ = response_done_ = false;
     request_views_ = response_views_ = nullptr;
   }
+  // See LazyObjectCache::PresetRequest/PresetResponse.
+  void PresetRequestPod(const ParsedPodObject& parsed) { pods_.PresetRequest(parsed); }
+  void PresetResponsePod(const ParsedPodObject& parsed) { pods_.PresetResponse(parsed); }
   const PodSpecView* RequestPodSpec() override { return pods_.RequestPodSpec(); }
   const PodSpecView* ResponsePodSpec() override { return pods_.ResponsePodSpec(); }
   const PodStatusView* RequestPodStatus() override { return pods_.RequestPodStatus(); }

@@ -389,23 +389,28 @@ PodSpecParser::PodSpecParser() : impl_(std::make_unique<Impl>()) {}
 PodSpecParser::~PodSpecParser() = default;
 
 const PodSpecView* PodSpecParser::Parse(std::string_view json, size_t capacity) {
-  PodSpecView& spec = impl_->spec;
-  PodStatusView& status = impl_->status;
+  return ParseInto(json, capacity, impl_->spec, impl_->status, impl_->has_status)
+             ? &impl_->spec
+             : nullptr;
+}
+
+bool PodSpecParser::ParseInto(std::string_view json, size_t capacity, PodSpecView& spec,
+                              PodStatusView& status, bool& has_status) {
   spec.Clear();
   spec.os_name = {};  // PodSpecView::Clear (src/event) predates os_name
   status.Clear();
-  impl_->has_status = false;
-  if (json.empty() || capacity < json.size() + simdjson::SIMDJSON_PADDING) return nullptr;
+  has_status = false;
+  if (json.empty() || capacity < json.size() + simdjson::SIMDJSON_PADDING) return false;
   od::document doc;
   if (impl_->parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity))
           .get(doc)) {
-    return nullptr;
+    return false;
   }
   od::object root;
-  if (doc.get_object().get(root)) return nullptr;
+  if (doc.get_object().get(root)) return false;
   bool found = false;
   for (auto f : root) {
-    if (f.error()) return nullptr;
+    if (f.error()) return false;
     std::string_view k = KeyOf(f);
     if (KeyIs(k, "kind"))
       ReadString(f.value(), spec.object_kind);
@@ -417,36 +422,17 @@ const PodSpecView* PodSpecParser::Parse(std::string_view json, size_t capacity) 
       ReadPodStatus(f.value(), status);
   }
   if (!status.pod_ips.empty() || !status.host_ip.empty()) {
-    impl_->has_status = true;
+    has_status = true;
     status.name = spec.object_name;
     status.node_name = spec.node_name;
   }
-  return found ? &spec : nullptr;
+  return found;
 }
 
 const PodSpecView* PodSpecParser::ParseCopy(std::string_view json) {
   impl_->copy = simdjson::padded_string(json);
   return Parse(std::string_view(impl_->copy.data(), impl_->copy.size()),
                impl_->copy.size() + simdjson::SIMDJSON_PADDING);
-}
-
-const PodSpecView* LazyObjectCache::RequestPodSpec() {
-  if (!request_done_) {
-    request_done_ = true;
-    request_spec_ =
-        request_.empty() ? nullptr : request_parser_.Parse(request_, buffer_end_ - request_.data());
-  }
-  return request_spec_;
-}
-
-const PodSpecView* LazyObjectCache::ResponsePodSpec() {
-  if (!response_done_) {
-    response_done_ = true;
-    response_spec_ = response_.empty()
-                         ? nullptr
-                         : response_parser_.Parse(response_, buffer_end_ - response_.data());
-  }
-  return response_spec_;
 }
 
 }  // namespace kaudit

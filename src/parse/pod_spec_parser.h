@@ -20,6 +20,10 @@ class PodSpecParser {
   // Returns nullptr when the object holds no pod spec or is not valid JSON. The result is
   // valid until the next call.
   const PodSpecView* Parse(std::string_view json, size_t capacity);
+  // Parse into caller-owned views (kept past the next call): returns whether `spec` holds a pod
+  // spec; `has_status` says whether `status` carries a pod or host IP.
+  bool ParseInto(std::string_view json, size_t capacity, PodSpecView& spec, PodStatusView& status,
+                 bool& has_status);
   // The pod status read by the last Parse (also when it found no pod spec); nullptr when that
   // object carried no pod or host IP. Valid until the next call.
   const PodStatusView* status() const;
@@ -33,32 +37,70 @@ class PodSpecParser {
 
 // LazyObjects over the current event's raw requestObject/responseObject spans, all inside
 // one buffer that ends (padding included) at `buffer_end`.
+// A pod spec and status parsed ahead of time (on a parse thread) by PodSpecParser::ParseInto.
+struct ParsedPodObject {
+  PodSpecView spec;
+  PodStatusView status;
+  bool has_spec = false, has_status = false;
+};
+
 class LazyObjectCache final : public LazyObjects {
  public:
   void Reset(std::string_view request, std::string_view response, const char* buffer_end) {
-    request_ = request;
-    response_ = response;
+    request_.Reset(request);
+    response_.Reset(response);
     buffer_end_ = buffer_end;
-    request_done_ = response_done_ = false;
   }
-  const PodSpecView* RequestPodSpec() override;
-  const PodSpecView* ResponsePodSpec() override;
-  const PodStatusView* RequestPodStatus() override {
-    RequestPodSpec();
-    return request_.empty() ? nullptr : request_parser_.status();
-  }
-  const PodStatusView* ResponsePodStatus() override {
-    ResponsePodSpec();
-    return response_.empty() ? nullptr : response_parser_.status();
-  }
+  // Serves a side's pod spec and status from `parsed` (the same parse, done already) instead
+  // of parsing on first use. Call after Reset.
+  void PresetRequest(const ParsedPodObject& parsed) { request_.Preset(parsed); }
+  void PresetResponse(const ParsedPodObject& parsed) { response_.Preset(parsed); }
+  const PodSpecView* RequestPodSpec() override { return request_.Spec(buffer_end_); }
+  const PodSpecView* ResponsePodSpec() override { return response_.Spec(buffer_end_); }
+  const PodStatusView* RequestPodStatus() override { return request_.Status(buffer_end_); }
+  const PodStatusView* ResponsePodStatus() override { return response_.Status(buffer_end_); }
 
  private:
-  PodSpecParser request_parser_, response_parser_;
-  std::string_view request_, response_;
+  // One side (requestObject or responseObject), parsed at most once.
+  class Side {
+   public:
+    void Reset(std::string_view json) {
+      json_ = json;
+      done_ = false;
+    }
+    void Preset(const ParsedPodObject& parsed) {
+      done_ = true;
+      spec_ = parsed.has_spec ? &parsed.spec : nullptr;
+      status_ = parsed.has_status ? &parsed.status : nullptr;
+    }
+    const PodSpecView* Spec(const char* buffer_end) {
+      Parse(buffer_end);
+      return spec_;
+    }
+    const PodStatusView* Status(const char* buffer_end) {
+      Parse(buffer_end);
+      return status_;
+    }
+
+   private:
+    void Parse(const char* buffer_end) {
+      if (done_) return;
+      done_ = true;
+      spec_ = nullptr;
+      status_ = nullptr;
+      if (json_.empty()) return;
+      spec_ = parser_.Parse(json_, buffer_end - json_.data());
+      status_ = parser_.status();
+    }
+    PodSpecParser parser_;
+    std::string_view json_;
+    bool done_ = false;
+    const PodSpecView* spec_ = nullptr;
+    const PodStatusView* status_ = nullptr;
+  };
+
+  Side request_, response_;
   const char* buffer_end_ = nullptr;
-  bool request_done_ = false, response_done_ = false;
-  const PodSpecView* request_spec_ = nullptr;
-  const PodSpecView* response_spec_ = nullptr;
 };
 
 }  // namespace kaudit
