@@ -389,9 +389,8 @@ PodSpecParser::PodSpecParser() : impl_(std::make_unique<Impl>()) {}
 PodSpecParser::~PodSpecParser() = default;
 
 const PodSpecView* PodSpecParser::Parse(std::string_view json, size_t capacity) {
-  return ParseInto(json, capacity, impl_->spec, impl_->status, impl_->has_status)
-             ? &impl_->spec
-             : nullptr;
+  return ParseInto(json, capacity, impl_->spec, impl_->status, impl_->has_status) ? &impl_->spec
+                                                                                  : nullptr;
 }
 
 bool PodSpecParser::ParseInto(std::string_view json, size_t capacity, PodSpecView& spec,
