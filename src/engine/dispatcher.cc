@@ -1,9 +1,6 @@
 #include "src/engine/dispatcher.h"
 
 #include <algorithm>
-#include <tuple>
-
-#include "absl/hash/hash.h"
 
 namespace kaudit {
 
@@ -95,29 +92,21 @@ bool Dispatcher::SeenBefore(uint64_t key) {
 }
 
 namespace {
-uint64_t StageKey(std::string_view audit_id, Stage stage) {
-  return absl::Hash<std::pair<absl::string_view, int>>{}(
-      {ToAbsl(audit_id), static_cast<int>(stage)});
+uint64_t KeyOf(const AuditEvent& e) {
+  return e.delivery_key != 0 ? e.delivery_key : DeliveryKey(e);
 }
-
-// Identity of one delivered event: the same request stage, written at the same time, with the
-// same length. Re-deliveries (webhook retries, overlapping or copied log files) are
-// byte-identical and collide; distinct events that reuse an auditID (hand-edited captures) do
-// not.
-uint64_t DeliveryKey(const AuditEvent& e) {
-  return absl::Hash<std::tuple<absl::string_view, int, int64_t, size_t>>{}(
-      {ToAbsl(e.audit_id), static_cast<int>(e.stage), absl::ToUnixNanos(e.stage_timestamp),
-       e.raw.size()});
+uint64_t StartedKeyOf(const AuditEvent& e) {
+  return e.started_key != 0 ? e.started_key : ResponseStartedKey(e.audit_id);
 }
 }  // namespace
 
 void Dispatcher::Prefetch(const AuditEvent& e) const {
-  const uint64_t k = DeliveryKey(e);
+  const uint64_t k = KeyOf(e);
   dedup_current_.prefetch(k);
   if (!dedup_previous_.empty()) dedup_previous_.prefetch(k);
   if (e.stage == Stage::kResponseStarted || e.stage == Stage::kResponseComplete ||
       e.stage == Stage::kPanic) {
-    const uint64_t s = StageKey(e.audit_id, Stage::kResponseStarted);
+    const uint64_t s = StartedKeyOf(e);
     started_.prefetch(s);
     if (!started_previous_.empty()) started_previous_.prefetch(s);
   }
@@ -143,7 +132,7 @@ void Dispatcher::AdvanceWatermark(absl::Time t, std::vector<Alert>& out) {
 
 void Dispatcher::Dispatch(AuditEvent& e, std::vector<Alert>& out) {
   ++stats_.events;
-  if (SeenBefore(DeliveryKey(e))) {
+  if (SeenBefore(KeyOf(e))) {
     ++stats_.duplicates;
     return;
   }
@@ -151,7 +140,7 @@ void Dispatcher::Dispatch(AuditEvent& e, std::vector<Alert>& out) {
   if (!stateful_.empty() || aggregating_) AdvanceWatermark(e.stage_timestamp, out);
   // Long-running requests (watch, exec, attach, port-forward) announce themselves with a
   // ResponseStarted event; their ResponseComplete is then not a second outcome.
-  if (e.stage == Stage::kResponseStarted) RememberStarted(StageKey(e.audit_id, e.stage));
+  if (e.stage == Stage::kResponseStarted) RememberStarted(StartedKeyOf(e));
 
   size_t rid = 0;
   if (!e.object.resource.empty() && num_resources_ > 1) {
@@ -167,7 +156,7 @@ void Dispatcher::Dispatch(AuditEvent& e, std::vector<Alert>& out) {
       break;
     case Stage::kResponseComplete:
     case Stage::kPanic: {
-      const uint64_t k = StageKey(e.audit_id, Stage::kResponseStarted);
+      const uint64_t k = StartedKeyOf(e);
       e.first_outcome = !started_.contains(k) && !started_previous_.contains(k);
       break;
     }

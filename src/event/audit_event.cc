@@ -1,5 +1,11 @@
 #include "src/event/audit_event.h"
 
+#include <tuple>
+#include <utility>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/string_view.h"
+
 namespace kaudit {
 namespace {
 constexpr std::string_view kStageNames[] = {"", "RequestReceived", "ResponseStarted",
@@ -108,6 +114,18 @@ void PodSpecView::Clear() {
   containers.clear();
   volumes.clear();
   apparmor_annotations.clear();
+}
+
+uint64_t DeliveryKey(const AuditEvent& e) {
+  return absl::Hash<std::tuple<absl::string_view, int, int64_t, size_t>>{}(
+      {absl::string_view(e.audit_id.data(), e.audit_id.size()), static_cast<int>(e.stage),
+       absl::ToUnixNanos(e.stage_timestamp), e.raw.size()});
+}
+
+uint64_t ResponseStartedKey(std::string_view audit_id) {
+  return absl::Hash<std::pair<absl::string_view, int>>{}(
+      {absl::string_view(audit_id.data(), audit_id.size()),
+       static_cast<int>(Stage::kResponseStarted)});
 }
 
 }  // namespace kaudit

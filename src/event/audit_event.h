@@ -128,6 +128,11 @@ struct AuditEvent {
   // ResponseComplete or Panic. Set by the dispatcher.
   bool first_outcome = false;
 
+  // DeliveryKey(*this) and ResponseStartedKey(audit_id) when the reader computed them already
+  // (the parallel reader does, on its parse threads); 0 = not computed.
+  uint64_t delivery_key = 0;
+  uint64_t started_key = 0;
+
   LazyObjects* lazy = nullptr;
 
   const PodSpecView* RequestPodSpec() const { return lazy ? lazy->RequestPodSpec() : nullptr; }
@@ -178,5 +183,20 @@ struct AuditEvent {
   }
   bool Succeeded() const { return response_code >= 100 && response_code < 400; }
 };
+
+// Identity of one delivered event, on which duplicates are dropped: the same request stage,
+// written at the same time, with the same length. Re-deliveries (webhook retries, overlapping
+// or copied log files) are byte-identical and collide; distinct events that reuse an auditID
+// (hand-edited captures) do not.
+uint64_t DeliveryKey(const AuditEvent& e);
+// Key of a request's ResponseStarted event, by which its ResponseComplete is recognised as the
+// end of a long-running request rather than a second outcome.
+uint64_t ResponseStartedKey(std::string_view audit_id);
+// Computes both into the event (readers call it where work is cheaper than on the detectors'
+// thread).
+inline void ComputeEventKeys(AuditEvent& e) {
+  e.delivery_key = DeliveryKey(e);
+  if (e.IsOutcomeStage()) e.started_key = ResponseStartedKey(e.audit_id);
+}
 
 }  // namespace kaudit

@@ -242,6 +242,7 @@ class ChunkRecorder final : public EventHandler {
     l.ips = c_.AddItems(e.source_ips);
     c_.lists.push_back(l);
     o.lazy = nullptr;
+    ComputeEventKeys(o);  // here on a parse thread, not on the detectors'
     c_.order.push_back(static_cast<uint32_t>(c_.events.size() - 1));
   }
   void OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,
