@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "detectors/common/client.h"
 #include "detectors/common/json_scan.h"
 #include "detectors/common/util.h"
 #include "src/common/status_macros.h"
@@ -30,12 +31,6 @@ namespace {
 
 constexpr std::string_view kSaPrefix = "system:serviceaccount:";
 constexpr std::string_view kPodNameKey = "authentication.kubernetes.io/pod-name";
-
-// "kubectl/v1.29.0 (linux/amd64) kubernetes/abc" -> "kubectl".
-std::string_view UserAgentProduct(std::string_view ua) {
-  size_t end = ua.find_first_of("/ ");
-  return end == std::string_view::npos ? ua : ua.substr(0, end);
-}
 
 struct Mint {
   bool pending = false;

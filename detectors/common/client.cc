@@ -3,15 +3,44 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 
 namespace kaudit {
 
+namespace {
+// The length of `ip` up to and including its third dot when it is a dotted-quad IPv4 address
+// in the form inet_pton accepts (four decimal octets of at most 255, no leading zeros), else 0.
+size_t Ipv4ThirdDotEnd(std::string_view ip) {
+  size_t i = 0, third_dot_end = 0;
+  for (int octet = 0; octet < 4; ++octet) {
+    const size_t start = i;
+    unsigned value = 0;
+    while (i < ip.size() && ip[i] >= '0' && ip[i] <= '9' && i - start < 3) {
+      value = value * 10 + static_cast<unsigned>(ip[i] - '0');
+      ++i;
+    }
+    const size_t digits = i - start;
+    if (digits == 0 || value > 255 || (digits > 1 && ip[start] == '0')) return 0;
+    if (octet < 3) {
+      if (i >= ip.size() || ip[i] != '.') return 0;
+      ++i;
+      if (octet == 2) third_dot_end = i;
+    }
+  }
+  return i == ip.size() ? third_dot_end : 0;
+}
+}  // namespace
+
 void NetworkOf(std::string_view ip, std::string& out) {
   out.clear();
+  // The common case without inet_pton's copy and formatting: "10.1.2.3" -> "10.1.2." + "0/24".
+  if (const size_t n = Ipv4ThirdDotEnd(ip); n > 0) {
+    out.append(ip.data(), n);
+    out.append("0/24");
+    return;
+  }
   char s[INET6_ADDRSTRLEN + 1];
   // Empty (no sourceIPs: a null data pointer, which memcpy must not get) or longer than any
   // address text.
@@ -31,10 +60,17 @@ void NetworkOf(std::string_view ip, std::string& out) {
   }
 }
 
+std::string_view UserAgentProduct(std::string_view ua) {
+  size_t end = 0;  // a plain loop: find_first_of calls memchr once per character
+  while (end < ua.size() && ua[end] != '/' && ua[end] != ' ') ++end;
+  return ua.substr(0, end);
+}
+
 void AgentFamily(std::string_view ua, std::string& out) {
-  size_t end = ua.find_first_of("/ ");
-  out.assign(ua.substr(0, end));
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  out.assign(UserAgentProduct(ua));
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
   if (out.empty()) out = "<none>";
 }
 

@@ -13,6 +13,10 @@ namespace kaudit {
 // "2001:db8:1:2::/64"; empty when `ip` is not an address.
 void NetworkOf(std::string_view ip, std::string& out);
 
+// The product token of a user agent as written: "kubectl" for
+// "kubectl/v1.29.0 (linux/amd64) kubernetes/abc" (up to the first '/' or space).
+std::string_view UserAgentProduct(std::string_view ua);
+
 // The product token of a user agent, lowercased ("kubectl" for
 // "kubectl/v1.29.0 (linux/amd64) kubernetes/abc"); "<none>" for an empty agent.
 void AgentFamily(std::string_view ua, std::string& out);
