@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -82,5 +83,45 @@ struct PodStatusView {
     pod_ips.clear();
   }
 };
+
+// Calls f(std::string_view&) on every string view of the spec (and status), so that a copy can
+// re-point them into storage it owns. Keep in step with the structs above.
+template <typename F>
+void ForEachStringView(SecurityContextView& c, F&& f) {
+  for (std::string_view* v : {&c.proc_mount, &c.seccomp_type, &c.apparmor_type, &c.se_linux_type,
+                              &c.se_linux_user, &c.se_linux_role}) {
+    f(*v);
+  }
+  for (auto* list : {&c.capabilities_add, &c.capabilities_drop, &c.sysctl_names}) {
+    for (std::string_view& v : *list) f(v);
+  }
+}
+template <typename F>
+void ForEachStringView(PodSpecView& s, F&& f) {
+  for (std::string_view* v :
+       {&s.object_kind, &s.object_name, &s.service_account_name, &s.node_name, &s.os_name}) {
+    f(*v);
+  }
+  ForEachStringView(s.pod_security_context, f);
+  for (ContainerView& c : s.containers) {
+    f(c.name);
+    f(c.image);
+    ForEachStringView(c.security_context, f);
+  }
+  for (VolumeView& v : s.volumes) {
+    f(v.name);
+    f(v.type);
+    f(v.host_path);
+  }
+  for (auto& [key, value] : s.apparmor_annotations) {
+    f(key);
+    f(value);
+  }
+}
+template <typename F>
+void ForEachStringView(PodStatusView& s, F&& f) {
+  for (std::string_view* v : {&s.name, &s.uid, &s.node_name, &s.host_ip}) f(*v);
+  for (std::string_view& v : s.pod_ips) f(v);
+}
 
 }  // namespace kaudit

@@ -3,6 +3,7 @@
 
 #include "src/common/time_util.h"
 #include "src/parse/json_util.h"
+#include "src/parse/pod_object_walk.h"
 
 namespace kaudit::parse_internal {
 
@@ -58,6 +59,39 @@ inline bool Fail(ExtractError& err, simdjson::error_code ec, std::string_view fi
   }
   err.detail = field;
   return false;
+}
+
+// requestObject / responseObject: its raw JSON text, and for an object whose pod spec the
+// detectors read (`pod` not null), the pod spec and status read in the same walk.
+template <typename V>
+inline bool ReadEventObject(V&& v, std::string_view& raw, ParsedPodObject* pod, bool& parsed,
+                            ExtractError& err, std::string_view field) {
+  parsed = false;
+  od::value val;
+  if constexpr (std::is_same_v<std::decay_t<V>, od::value>) {
+    val = v;
+  } else if (auto ec = std::forward<V>(v).get(val); ec) {
+    return Fail(err, ec, field);
+  }
+  if (pod != nullptr) {
+    od::json_type t;
+    if (auto ec = val.type().get(t); ec) return Fail(err, ec, field);
+    if (t == od::json_type::object) {
+      const char* start = val.raw_json_token().data();  // the '{'
+      od::object obj;
+      if (auto ec = val.get_object().get(obj); ec) return Fail(err, ec, field);
+      if (auto ec = WalkPodObject(obj, *pod); ec) return Fail(err, ec, field);
+      // Walked to its end: the next token follows the '}' (as object::raw_json() ends).
+      const char* end = nullptr;
+      if (auto ec = val.current_location().get(end); ec) return Fail(err, ec, field);
+      if (end <= start) return Fail(err, simdjson::TAPE_ERROR, field);
+      raw = std::string_view(start, static_cast<size_t>(end - start));
+      parsed = true;
+      return true;
+    }
+  }
+  if (auto ec = RawJson(val, raw); ec) return Fail(err, ec, field);
+  return true;
 }
 
 template <typename V>
@@ -206,6 +240,7 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
                    ObjectKind& kind, OnItem&& on_item) {
   using namespace detail;  // NOLINT
   e = AuditEvent();
+  s.pod_parsed[0] = s.pod_parsed[1] = false;
   s.groups.clear();
   s.impersonated_groups.clear();
   s.source_ips.clear();
@@ -261,12 +296,15 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
           ok = ReadResponseStatus(f.value(), e, err);
         else if (KeyIs(k, "requestReceivedTimestamp")) {
           ok = ReadTime(f.value(), e.request_received, err, "requestReceivedTimestamp");
-        } else if (KeyIs(k, "requestObject")) {
-          if (auto ec = RawJson(f.value(), e.request_object); ec)
-            ok = Fail(err, ec, "requestObject");
-        } else if (KeyIs(k, "responseObject")) {
-          if (auto ec = RawJson(f.value(), e.response_object); ec)
-            ok = Fail(err, ec, "responseObject");
+        } else if (KeyIs(k, "requestObject") || KeyIs(k, "responseObject")) {
+          const int side = k[2] == 'q' ? 0 : 1;
+          // objectRef, verb and stage come before the objects in what kube-apiserver writes;
+          // in another order the objects are parsed on first use instead.
+          const bool pod =
+              s.parse_pods && PodObjectsWanted(ParseStage(stage_str), e.verb, e.object);
+          ok = ReadEventObject(f.value(), side == 0 ? e.request_object : e.response_object,
+                               pod ? &s.pods[side] : nullptr, s.pod_parsed[side], err,
+                               side == 0 ? "requestObject" : "responseObject");
         }
         break;
       case 'v':

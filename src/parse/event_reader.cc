@@ -140,7 +140,7 @@ struct Chunk {
   std::vector<Invalid> invalids;
   ReaderStats stats;
   Arena arena;
-  // Pod objects parsed by the worker (PodObjectsWanted): pods[pod_of[i][side]] for event i's
+  // Pod objects the worker's parse read (PodObjectsWanted): pods[pod_of[i][side]] for event i's
   // requestObject (side 0) and responseObject (side 1); -1 = left to the lazy parse. `pods`
   // keeps its entries (and their vectors' capacity) across chunks; n_pods are in use.
   std::vector<ParsedPodObject> pods;
@@ -181,31 +181,10 @@ struct Chunk {
   }
 };
 
-// Whether a parse thread parses the event's pod objects ahead of the detectors: writes of
-// pod-bearing objects and single-pod reads and status writes (what the pod-security,
-// workload and pod-address detectors read), on the stages that carry the outcome.
-bool PodObjectsWanted(const AuditEvent& e) {
-  if (e.stage != Stage::kResponseComplete && e.stage != Stage::kResponseStarted &&
-      e.stage != Stage::kPanic) {
-    return false;
-  }
-  const std::string_view res = e.object.resource, sub = e.object.subresource;
-  if (res == "pods") {
-    if (!sub.empty() && sub != "status" && sub != "ephemeralcontainers") return false;
-    return e.verb == Verb::kGet || e.verb == Verb::kCreate || e.verb == Verb::kUpdate ||
-           e.verb == Verb::kPatch;
-  }
-  if (!sub.empty()) return false;
-  if (e.verb != Verb::kCreate && e.verb != Verb::kUpdate && e.verb != Verb::kPatch) return false;
-  return res == "deployments" || res == "daemonsets" || res == "statefulsets" ||
-         res == "replicasets" || res == "jobs" || res == "cronjobs" || res == "podtemplates" ||
-         res == "replicationcontrollers";
-}
-
 // Records what a worker's parse hands the handler into the chunk.
 class ChunkRecorder final : public EventHandler {
  public:
-  explicit ChunkRecorder(Chunk& c) : c_(c) {}
+  ChunkRecorder(Chunk& c, const EventObjectCache& lazy) : c_(c), lazy_(lazy) {}
   void OnEvent(AuditEvent& e) override {
     AuditEvent& o = c_.events.emplace_back(e);
     for (std::string_view* v : {&o.audit_id,
@@ -243,6 +222,19 @@ class ChunkRecorder final : public EventHandler {
     c_.lists.push_back(l);
     o.lazy = nullptr;
     ComputeEventKeys(o);  // here on a parse thread, not on the detectors'
+    // Pod objects read by the parse (copied into entries that keep their vectors' capacity).
+    std::array<int32_t, 2>& pod_of = c_.pod_of.emplace_back(std::array<int32_t, 2>{-1, -1});
+    const ParsedPodObject* parsed[2] = {lazy_.preset_request_pod(), lazy_.preset_response_pod()};
+    for (int side = 0; side < 2; ++side) {
+      if (parsed[side] == nullptr) continue;
+      if (c_.n_pods == c_.pods.size()) c_.pods.emplace_back();
+      ParsedPodObject& p = c_.pods[c_.n_pods];
+      p = *parsed[side];
+      // Unescaped strings live in the parser's buffer, which the next document reuses.
+      ForEachStringView(p.spec, [this](std::string_view& v) { c_.Own(v); });
+      ForEachStringView(p.status, [this](std::string_view& v) { c_.Own(v); });
+      pod_of[side] = static_cast<int32_t>(c_.n_pods++);
+    }
     c_.order.push_back(static_cast<uint32_t>(c_.events.size() - 1));
   }
   void OnInvalid(InvalidReason reason, const Location& where, std::string_view detail,
@@ -256,13 +248,17 @@ class ChunkRecorder final : public EventHandler {
 
  private:
   Chunk& c_;
+  const EventObjectCache& lazy_;
 };
 }  // namespace
 
 class EventReader::Impl {
  public:
   explicit Impl(const ReaderOptions& o) : opts_(o) {
-    for (auto& s : scratch_) s.max_items = o.max_list_items;
+    for (auto& s : scratch_) {
+      s.max_items = o.max_list_items;
+      s.parse_pods = true;
+    }
     stream_parser_.threaded = o.stage1_thread;
     Reserve(std::max<size_t>(o.chunk_bytes, 4096));
   }
@@ -273,7 +269,7 @@ class EventReader::Impl {
 
   // Worker side of the parallel read: parses the chunk's lines into it.
   void ProcessChunk(Chunk& c) {
-    ChunkRecorder rec(c);
+    ChunkRecorder rec(c, lazy_);
     handler_ = &rec;
     stats_ = &c.stats;
     name_ = {};
@@ -299,7 +295,6 @@ class EventReader::Impl {
           std::span<const std::string_view>(c.items.data() + l.imp_groups, l.n_imp_groups);
       e.source_ips = std::span<const std::string_view>(c.items.data() + l.ips, l.n_ips);
     }
-    ParsePodObjects(c);
   }
 
  private:
@@ -346,11 +341,13 @@ class EventReader::Impl {
     handler_->OnInvalid(r, loc, detail, raw.substr(0, kMaxRawReported));
   }
 
-  void Emit(AuditEvent& e, std::string_view raw) {
+  void Emit(AuditEvent& e, std::string_view raw, const ExtractScratch& s) {
     stats_->events++;
     ++reported_;
     e.raw = raw;
     lazy_.Reset(e.request_object, e.response_object, buf_end());
+    if (s.pod_parsed[0]) lazy_.PresetRequestPod(s.pods[0]);
+    if (s.pod_parsed[1]) lazy_.PresetResponsePod(s.pods[1]);
     e.lazy = &lazy_;
     handler_->OnEvent(e);
   }
@@ -383,7 +380,7 @@ class EventReader::Impl {
       Invalid(InvalidReason::kWrongKind, pos, index, "EventList nested in a list", {});
       return true;
     }
-    Emit(events_[1], {});
+    Emit(events_[1], {}, scratch_[1]);
     return true;
   }
 
@@ -454,7 +451,7 @@ class EventReader::Impl {
       Invalid(err.reason, pos, -1, err.detail, raw);
       return done(DocResult::kDone);
     }
-    if (kind == ObjectKind::kEvent) Emit(events_[0], raw);
+    if (kind == ObjectKind::kEvent) Emit(events_[0], raw, scratch_[0]);
     return done(DocResult::kDone);
   }
 
@@ -674,28 +671,7 @@ class EventReader::Impl {
     return !(n < filled_ && buf_[n] == '{');  // next line starts an object: truncated line
   }
 
-  // Parses, on this parse thread, the pod objects the detectors' thread would parse lazily
-  // (the largest objects in a log, about a third of the detectors' thread's work otherwise).
-  void ParsePodObjects(Chunk& c) {
-    c.pod_of.assign(c.events.size(), {-1, -1});
-    for (size_t i = 0; i < c.events.size(); ++i) {
-      const AuditEvent& e = c.events[i];
-      if (!PodObjectsWanted(e)) continue;
-      const std::string_view sides[2] = {e.request_object, e.response_object};
-      for (int side = 0; side < 2; ++side) {
-        std::string_view json = sides[side];
-        if (json.empty() || !c.Owns(json.data())) continue;
-        if (c.n_pods == c.pods.size()) c.pods.emplace_back();
-        ParsedPodObject& p = c.pods[c.n_pods];
-        p.has_spec = pod_parser_.ParseInto(json, static_cast<size_t>(c.data_end - json.data()),
-                                           p.spec, p.status, p.has_status);
-        c.pod_of[i][side] = static_cast<int32_t>(c.n_pods++);
-      }
-    }
-  }
-
   ReaderOptions opts_;
-  PodSpecParser pod_parser_;        // a parse thread's, for ParsePodObjects
   EventObjectCache consumer_lazy_;  // the calling thread's, in a parallel read
   od::parser stream_parser_;
   od::parser line_parser_;

@@ -55,6 +55,8 @@ class EventObjectCache final : public LazyObjects {
   // See LazyObjectCache::PresetRequest/PresetResponse.
   void PresetRequestPod(const ParsedPodObject& parsed) { pods_.PresetRequest(parsed); }
   void PresetResponsePod(const ParsedPodObject& parsed) { pods_.PresetResponse(parsed); }
+  const ParsedPodObject* preset_request_pod() const { return pods_.preset_request(); }
+  const ParsedPodObject* preset_response_pod() const { return pods_.preset_response(); }
   const PodSpecView* RequestPodSpec() override { return pods_.RequestPodSpec(); }
   const PodSpecView* ResponsePodSpec() override { return pods_.ResponsePodSpec(); }
   const PodStatusView* RequestPodStatus() override { return pods_.RequestPodStatus(); }

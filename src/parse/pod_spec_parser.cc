@@ -2,6 +2,7 @@
 
 #include "src/common/strings.h"
 #include "src/parse/json_util.h"
+#include "src/parse/pod_object_walk.h"
 
 namespace kaudit {
 
@@ -393,23 +394,18 @@ const PodSpecView* PodSpecParser::Parse(std::string_view json, size_t capacity) 
                                                                                   : nullptr;
 }
 
-bool PodSpecParser::ParseInto(std::string_view json, size_t capacity, PodSpecView& spec,
-                              PodStatusView& status, bool& has_status) {
+namespace {
+// The fields of a pod object (or a workload with a pod template) that detectors read. Sets
+// `found` when it holds a pod spec; returns the JSON error of a malformed object.
+simdjson::error_code WalkPod(od::object root, PodSpecView& spec, PodStatusView& status,
+                             bool& has_status, bool& found) {
   spec.Clear();
   spec.os_name = {};  // PodSpecView::Clear (src/event) predates os_name
   status.Clear();
   has_status = false;
-  if (json.empty() || capacity < json.size() + simdjson::SIMDJSON_PADDING) return false;
-  od::document doc;
-  if (impl_->parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity))
-          .get(doc)) {
-    return false;
-  }
-  od::object root;
-  if (doc.get_object().get(root)) return false;
-  bool found = false;
+  found = false;
   for (auto f : root) {
-    if (f.error()) return false;
+    if (f.error()) return f.error();
     std::string_view k = KeyOf(f);
     if (KeyIs(k, "kind"))
       ReadString(f.value(), spec.object_kind);
@@ -425,8 +421,62 @@ bool PodSpecParser::ParseInto(std::string_view json, size_t capacity, PodSpecVie
     status.name = spec.object_name;
     status.node_name = spec.node_name;
   }
+  return simdjson::SUCCESS;
+}
+}  // namespace
+
+bool PodSpecParser::ParseInto(std::string_view json, size_t capacity, PodSpecView& spec,
+                              PodStatusView& status, bool& has_status) {
+  has_status = false;
+  if (json.empty() || capacity < json.size() + simdjson::SIMDJSON_PADDING) {
+    spec.Clear();
+    spec.os_name = {};
+    status.Clear();
+    return false;
+  }
+  od::document doc;
+  od::object root;
+  if (impl_->parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity))
+          .get(doc) ||
+      doc.get_object().get(root)) {
+    spec.Clear();
+    spec.os_name = {};
+    status.Clear();
+    return false;
+  }
+  bool found = false;
+  if (WalkPod(root, spec, status, has_status, found) != simdjson::SUCCESS) {
+    has_status = false;
+    return false;
+  }
   return found;
 }
+
+namespace parse_internal {
+
+bool PodObjectsWanted(Stage stage, Verb verb, const ObjectRef& ref) {
+  if (stage != Stage::kResponseComplete && stage != Stage::kResponseStarted &&
+      stage != Stage::kPanic) {
+    return false;
+  }
+  const std::string_view res = ref.resource, sub = ref.subresource;
+  if (res == "pods") {
+    if (!sub.empty() && sub != "status" && sub != "ephemeralcontainers") return false;
+    return verb == Verb::kGet || verb == Verb::kCreate || verb == Verb::kUpdate ||
+           verb == Verb::kPatch;
+  }
+  if (!sub.empty()) return false;
+  if (verb != Verb::kCreate && verb != Verb::kUpdate && verb != Verb::kPatch) return false;
+  return res == "deployments" || res == "daemonsets" || res == "statefulsets" ||
+         res == "replicasets" || res == "jobs" || res == "cronjobs" || res == "podtemplates" ||
+         res == "replicationcontrollers";
+}
+
+simdjson::error_code WalkPodObject(od::object obj, ParsedPodObject& out) {
+  return WalkPod(obj, out.spec, out.status, out.has_status, out.has_spec);
+}
+
+}  // namespace parse_internal
 
 const PodSpecView* PodSpecParser::ParseCopy(std::string_view json) {
   impl_->copy = simdjson::padded_string(json);

@@ -55,6 +55,9 @@ class LazyObjectCache final : public LazyObjects {
   // of parsing on first use. Call after Reset.
   void PresetRequest(const ParsedPodObject& parsed) { request_.Preset(parsed); }
   void PresetResponse(const ParsedPodObject& parsed) { response_.Preset(parsed); }
+  // What PresetRequest/PresetResponse gave since the last Reset, else nullptr.
+  const ParsedPodObject* preset_request() const { return request_.preset(); }
+  const ParsedPodObject* preset_response() const { return response_.preset(); }
   const PodSpecView* RequestPodSpec() override { return request_.Spec(buffer_end_); }
   const PodSpecView* ResponsePodSpec() override { return response_.Spec(buffer_end_); }
   const PodStatusView* RequestPodStatus() override { return request_.Status(buffer_end_); }
@@ -67,8 +70,10 @@ class LazyObjectCache final : public LazyObjects {
     void Reset(std::string_view json) {
       json_ = json;
       done_ = false;
+      preset_ = nullptr;
     }
     void Preset(const ParsedPodObject& parsed) {
+      preset_ = &parsed;
       done_ = true;
       spec_ = parsed.has_spec ? &parsed.spec : nullptr;
       status_ = parsed.has_status ? &parsed.status : nullptr;
@@ -81,6 +86,7 @@ class LazyObjectCache final : public LazyObjects {
       Parse(buffer_end);
       return status_;
     }
+    const ParsedPodObject* preset() const { return preset_; }
 
    private:
     void Parse(const char* buffer_end) {
@@ -95,6 +101,7 @@ class LazyObjectCache final : public LazyObjects {
     PodSpecParser parser_;
     std::string_view json_;
     bool done_ = false;
+    const ParsedPodObject* preset_ = nullptr;
     const PodSpecView* spec_ = nullptr;
     const PodStatusView* status_ = nullptr;
   };
