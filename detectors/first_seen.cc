@@ -36,6 +36,10 @@ constexpr std::string_view kKindNames[kNumKinds] = {"source_network", "user_agen
 struct Identity {
   absl::Time first_seen = absl::InfinitePast();
   absl::flat_hash_set<std::string, StringHash, StringEq> values;  // "<kind>\x1f<value>"
+  // The value of each kind in this identity's last event, when it is in `values`: an identity
+  // mostly repeats its network, agent and namespace, and a comparison is cheaper than building
+  // and hashing the set key. (Values are never removed from `values`.)
+  std::array<std::string, kNumKinds> last;
 };
 
 class FirstSeen final : public Detector {
@@ -89,16 +93,20 @@ class FirstSeen final : public Detector {
                       e.object.subresource.empty() ? "" : "/", ToAbsl(e.object.subresource));
     }
     for (int k = 0; k < kNumKinds; ++k) {
-      if (values[k].empty()) continue;
+      if (values[k].empty() || values[k] == id.last[k]) continue;
       std::string& v = scratch_;
       v.clear();
       absl::StrAppend(&v, ToAbsl(kKindNames[k]), "\x1f", values[k]);
-      if (id.values.contains(v)) continue;
+      if (id.values.contains(v)) {
+        id.last[k] = values[k];
+        continue;
+      }
       if (id.values.size() >= opts_.max_values) {
         ++overflow_;
         continue;
       }
       id.values.insert(v);
+      id.last[k] = values[k];
       if (learning) continue;
       Alert a = MakeAlert(info_, e);
       a.severity = (k == kNetwork || k == kAgent) ? Severity::kMedium : Severity::kLow;
