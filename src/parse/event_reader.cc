@@ -352,6 +352,18 @@ class EventReader::Impl {
     handler_->OnEvent(e);
   }
 
+  // Whether the document's iterator survived the extraction. The pod reader inside it
+  // (WalkPodObject) is lenient and reads on after some errors; simdjson abandons its iterator
+  // on a malformed structure, and one more read through it dereferences a null parser (found
+  // by the framing fuzz target under UBSan). Such a document is malformed JSON.
+  bool DocAlive(ExtractError& err) {
+    if (current_doc_ == nullptr || current_doc_->is_alive()) return true;
+    err.reason = InvalidReason::kMalformedJson;
+    err.json_error = simdjson::TAPE_ERROR;
+    err.detail = "";
+    return false;
+  }
+
   // An item of an EventList or array. Returns false on a JSON syntax error.
   template <typename V>
   bool HandleItem(V& item, size_t pos, int64_t index) {
@@ -368,7 +380,7 @@ class EventReader::Impl {
     ExtractError err;
     ObjectKind kind;
     auto nested = [&](auto&, int64_t) { return true; };
-    if (!ExtractObject(obj, events_[1], scratch_[1], err, kind, nested)) {
+    if (!ExtractObject(obj, events_[1], scratch_[1], err, kind, nested) || !DocAlive(err)) {
       if (err.json_error != simdjson::SUCCESS) {
         last_json_error_ = err.json_error;
         return false;
@@ -387,6 +399,7 @@ class EventReader::Impl {
   template <typename Doc>
   DocResult HandleDoc(Doc& doc, size_t pos, std::string_view raw, bool* emitted) {
     stats_->documents++;
+    current_doc_ = &static_cast<od::document&>(doc);
     const uint64_t before = reported_;
     auto done = [&](DocResult r) {
       *emitted = reported_ != before;
@@ -443,7 +456,7 @@ class EventReader::Impl {
     ExtractError err;
     ObjectKind kind;
     auto on_item = [&](auto& item, int64_t index) { return HandleItem(item, pos, index); };
-    if (!ExtractObject(obj, events_[0], scratch_[0], err, kind, on_item)) {
+    if (!ExtractObject(obj, events_[0], scratch_[0], err, kind, on_item) || !DocAlive(err)) {
       if (err.json_error != simdjson::SUCCESS) {
         if (last_json_error_ == simdjson::SUCCESS) last_json_error_ = err.json_error;
         return done(DocResult::kJsonError);
@@ -672,7 +685,8 @@ class EventReader::Impl {
   }
 
   ReaderOptions opts_;
-  EventObjectCache consumer_lazy_;  // the calling thread's, in a parallel read
+  od::document* current_doc_ = nullptr;  // the document HandleDoc is reading
+  EventObjectCache consumer_lazy_;       // the calling thread's, in a parallel read
   od::parser stream_parser_;
   od::parser line_parser_;
   EventObjectCache lazy_;
