@@ -21,6 +21,8 @@ struct ExtractScratch {
   bool parse_pods = false;
   ParsedPodObject pods[2];
   bool pod_parsed[2] = {false, false};
+  // The document being read: the pod reader is lenient, so its iterator is checked afterwards.
+  simdjson::ondemand::document* doc = nullptr;
 };
 
 struct ExtractError {

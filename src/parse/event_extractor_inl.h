@@ -65,7 +65,7 @@ inline bool Fail(ExtractError& err, simdjson::error_code ec, std::string_view fi
 // detectors read (`pod` not null), the pod spec and status read in the same walk.
 template <typename V>
 inline bool ReadEventObject(V&& v, std::string_view& raw, ParsedPodObject* pod, bool& parsed,
-                            ExtractError& err, std::string_view field) {
+                            od::document* doc, ExtractError& err, std::string_view field) {
   parsed = false;
   od::value val;
   if constexpr (std::is_same_v<std::decay_t<V>, od::value>) {
@@ -81,6 +81,9 @@ inline bool ReadEventObject(V&& v, std::string_view& raw, ParsedPodObject* pod, 
       od::object obj;
       if (auto ec = val.get_object().get(obj); ec) return Fail(err, ec, field);
       if (auto ec = WalkPodObject(obj, *pod); ec) return Fail(err, ec, field);
+      // simdjson abandons the iterator on some malformed structures, and the lenient pod
+      // reader reads on: no read may go through it after that (a null parser).
+      if (doc != nullptr && !doc->is_alive()) return Fail(err, simdjson::TAPE_ERROR, field);
       // Walked to its end: the next token follows the '}' (as object::raw_json() ends).
       const char* end = nullptr;
       if (auto ec = val.current_location().get(end); ec) return Fail(err, ec, field);
@@ -303,7 +306,7 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
           const bool pod =
               s.parse_pods && PodObjectsWanted(ParseStage(stage_str), e.verb, e.object);
           ok = ReadEventObject(f.value(), side == 0 ? e.request_object : e.response_object,
-                               pod ? &s.pods[side] : nullptr, s.pod_parsed[side], err,
+                               pod ? &s.pods[side] : nullptr, s.pod_parsed[side], s.doc, err,
                                side == 0 ? "requestObject" : "responseObject");
         }
         break;

@@ -400,6 +400,7 @@ class EventReader::Impl {
   DocResult HandleDoc(Doc& doc, size_t pos, std::string_view raw, bool* emitted) {
     stats_->documents++;
     current_doc_ = &static_cast<od::document&>(doc);
+    for (ExtractScratch& s : scratch_) s.doc = current_doc_;
     const uint64_t before = reported_;
     auto done = [&](DocResult r) {
       *emitted = reported_ != before;
