@@ -1,5 +1,7 @@
 #include "detectors/common/workloads.h"
 
+#include <iterator>
+
 #include "absl/strings/str_cat.h"
 #include "detectors/common/util.h"
 #include "src/common/strings.h"
@@ -7,9 +9,8 @@
 namespace kaudit {
 
 const std::vector<std::string>& PodSpecResources() {
-  static const std::vector<std::string> kResources = {
-      "pods", "deployments", "daemonsets",   "statefulsets",          "replicasets",
-      "jobs", "cronjobs",    "podtemplates", "replicationcontrollers"};
+  static const std::vector<std::string> kResources(std::begin(kPodSpecResources),
+                                                   std::end(kPodSpecResources));
   return kResources;
 }
 

@@ -8,6 +8,11 @@
 
 namespace kaudit {
 
+// The resources whose objects carry a pod spec: pods and the workloads with a pod template.
+inline constexpr std::string_view kPodSpecResources[] = {
+    "pods", "deployments", "daemonsets",   "statefulsets",          "replicasets",
+    "jobs", "cronjobs",    "podtemplates", "replicationcontrollers"};
+
 enum class ContainerKind : uint8_t { kContainer, kInit, kEphemeral };
 std::string_view ContainerKindName(ContainerKind k);
 

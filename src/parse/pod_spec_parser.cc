@@ -1,5 +1,8 @@
 #include "src/parse/pod_spec_parser.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "src/common/strings.h"
 #include "src/parse/json_util.h"
 #include "src/parse/pod_object_walk.h"
@@ -395,14 +398,18 @@ const PodSpecView* PodSpecParser::Parse(std::string_view json, size_t capacity) 
 }
 
 namespace {
-// The fields of a pod object (or a workload with a pod template) that detectors read. Sets
-// `found` when it holds a pod spec; returns the JSON error of a malformed object.
-simdjson::error_code WalkPod(od::object root, PodSpecView& spec, PodStatusView& status,
-                             bool& has_status, bool& found) {
+void ClearPod(PodSpecView& spec, PodStatusView& status, bool& has_status) {
   spec.Clear();
   spec.os_name = {};  // PodSpecView::Clear (src/event) predates os_name
   status.Clear();
   has_status = false;
+}
+
+// The fields of a pod object (or a workload with a pod template) that detectors read. Sets
+// `found` when it holds a pod spec; returns the JSON error of a malformed object.
+simdjson::error_code WalkPod(od::object root, PodSpecView& spec, PodStatusView& status,
+                             bool& has_status, bool& found) {
+  ClearPod(spec, status, has_status);
   found = false;
   for (auto f : root) {
     if (f.error()) return f.error();
@@ -427,21 +434,13 @@ simdjson::error_code WalkPod(od::object root, PodSpecView& spec, PodStatusView& 
 
 bool PodSpecParser::ParseInto(std::string_view json, size_t capacity, PodSpecView& spec,
                               PodStatusView& status, bool& has_status) {
-  has_status = false;
-  if (json.empty() || capacity < json.size() + simdjson::SIMDJSON_PADDING) {
-    spec.Clear();
-    spec.os_name = {};
-    status.Clear();
-    return false;
-  }
+  ClearPod(spec, status, has_status);
+  if (json.empty() || capacity < json.size() + simdjson::SIMDJSON_PADDING) return false;
   od::document doc;
   od::object root;
   if (impl_->parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity))
           .get(doc) ||
       doc.get_object().get(root)) {
-    spec.Clear();
-    spec.os_name = {};
-    status.Clear();
     return false;
   }
   bool found = false;
@@ -467,9 +466,8 @@ bool PodObjectsWanted(Stage stage, Verb verb, const ObjectRef& ref) {
   }
   if (!sub.empty()) return false;
   if (verb != Verb::kCreate && verb != Verb::kUpdate && verb != Verb::kPatch) return false;
-  return res == "deployments" || res == "daemonsets" || res == "statefulsets" ||
-         res == "replicasets" || res == "jobs" || res == "cronjobs" || res == "podtemplates" ||
-         res == "replicationcontrollers";
+  return std::find(std::begin(kPodSpecResources), std::end(kPodSpecResources), res) !=
+         std::end(kPodSpecResources);
 }
 
 simdjson::error_code WalkPodObject(od::object obj, ParsedPodObject& out) {
