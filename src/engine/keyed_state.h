@@ -2,9 +2,9 @@
 
 #include <cstdint>
 #include <deque>
-#include <list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
@@ -20,21 +20,49 @@ template <typename V>
 class BoundedLruMap {
  public:
   explicit BoundedLruMap(size_t max_entries) : max_entries_(max_entries ? max_entries : 1) {}
+  // The recency list links the map's nodes, whose addresses a move keeps: movable, not
+  // copyable.
+  BoundedLruMap(const BoundedLruMap&) = delete;
+  BoundedLruMap& operator=(const BoundedLruMap&) = delete;
+  BoundedLruMap(BoundedLruMap&& o) noexcept
+      : max_entries_(o.max_entries_),
+        evictions_(o.evictions_),
+        map_(std::move(o.map_)),
+        newest_(std::exchange(o.newest_, nullptr)),
+        oldest_(std::exchange(o.oldest_, nullptr)) {
+    o.map_.clear();
+  }
+  BoundedLruMap& operator=(BoundedLruMap&& o) noexcept {
+    if (this != &o) {
+      max_entries_ = o.max_entries_;
+      evictions_ = o.evictions_;
+      map_ = std::move(o.map_);
+      newest_ = std::exchange(o.newest_, nullptr);
+      oldest_ = std::exchange(o.oldest_, nullptr);
+      o.map_.clear();
+    }
+    return *this;
+  }
 
   // Finds or inserts `key` and marks it most recently used.
   V& Touch(std::string_view key, bool* inserted = nullptr) {
     auto it = map_.find(key);
     if (it != map_.end()) {
-      order_.splice(order_.begin(), order_, it->second.pos);
+      Node& n = it->second;
+      if (&n != newest_) {
+        Unlink(n);
+        PushNewest(n);
+      }
       if (inserted) *inserted = false;
-      return it->second.value;
+      return n.value;
     }
     if (map_.size() >= max_entries_) EvictOldest();
     auto [nit, ok] = map_.try_emplace(std::string(key));
-    order_.push_front(&nit->first);
-    nit->second.pos = order_.begin();
+    Node& n = nit->second;
+    n.key = &nit->first;
+    PushNewest(n);
     if (inserted) *inserted = true;
-    return nit->second.value;
+    return n.value;
   }
 
   V* Find(std::string_view key) {
@@ -45,7 +73,7 @@ class BoundedLruMap {
   void Erase(std::string_view key) {
     auto it = map_.find(key);
     if (it == map_.end()) return;
-    order_.erase(it->second.pos);
+    Unlink(it->second);
     map_.erase(it);
   }
 
@@ -53,11 +81,8 @@ class BoundedLruMap {
   template <typename Pred>
   size_t EraseOldestWhile(Pred pred) {
     size_t n = 0;
-    while (!order_.empty()) {
-      auto it = map_.find(*order_.back());
-      if (!pred(it->second.value)) break;
-      order_.pop_back();
-      map_.erase(it);
+    while (oldest_ != nullptr && pred(oldest_->value)) {
+      EraseNode(*oldest_);
       ++n;
     }
     return n;
@@ -67,9 +92,7 @@ class BoundedLruMap {
   // this order (e.g. when loading saved state) restores the recency order.
   template <typename F>
   void ForEachOldestFirst(F f) const {
-    for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
-      f(**it, map_.find(**it)->second.value);
-    }
+    for (const Node* n = oldest_; n != nullptr; n = n->newer) f(*n->key, n->value);
   }
 
   size_t size() const { return map_.size(); }
@@ -77,27 +100,41 @@ class BoundedLruMap {
   uint64_t evictions() const { return evictions_; }
 
  private:
+  // A map node, linked into the recency list (no allocation of its own).
   struct Node {
     V value{};
-    typename std::list<const std::string*>::iterator pos;
+    const std::string* key = nullptr;
+    Node* newer = nullptr;
+    Node* older = nullptr;
   };
 
+  void Unlink(Node& n) {
+    (n.newer != nullptr ? n.newer->older : newest_) = n.older;
+    (n.older != nullptr ? n.older->newer : oldest_) = n.newer;
+    n.newer = n.older = nullptr;
+  }
+  void PushNewest(Node& n) {
+    n.older = newest_;
+    n.newer = nullptr;
+    (newest_ != nullptr ? newest_->newer : oldest_) = &n;
+    newest_ = &n;
+  }
+  void EraseNode(Node& n) {
+    Unlink(n);
+    map_.erase(map_.find(*n.key));
+  }
   void EvictOldest() {
-    const std::string* key = order_.back();
-    order_.pop_back();
-    map_.erase(*key);
+    EraseNode(*oldest_);
     ++evictions_;
   }
 
   size_t max_entries_;
   uint64_t evictions_ = 0;
   absl::node_hash_map<std::string, Node, StringHash, StringEq> map_;
-  std::list<const std::string*> order_;  // front = most recent
+  Node* newest_ = nullptr;
+  Node* oldest_ = nullptr;
 };
 
-// One alert per key per `window` of event time: Pass() is true for a key not passed within the
-// window (a zero window passes everything). Remembers at most `max_keys` keys (LRU, evictions
-// counted), so a forgotten key may alert again early.
 class RepeatGate {
  public:
   RepeatGate(absl::Duration window, size_t max_keys) : window_(window), last_(max_keys) {}

@@ -1,0 +1,82 @@
+// BoundedLruMap: recency order, eviction of the least recently touched, erasure and expiry,
+// the order a state save visits, and moves (the recency list links the map's own nodes).
+#include "src/engine/keyed_state.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kaudit {
+namespace {
+
+std::vector<std::string> OldestFirst(const BoundedLruMap<int>& m) {
+  std::vector<std::string> keys;
+  m.ForEachOldestFirst([&](const std::string& k, const int&) { keys.push_back(k); });
+  return keys;
+}
+
+using Keys = std::vector<std::string>;
+
+TEST(BoundedLruMapTest, TouchOrdersByRecencyAndEvictsTheOldest) {
+  BoundedLruMap<int> m(3);
+  bool inserted = false;
+  m.Touch("a", &inserted) = 1;
+  EXPECT_TRUE(inserted);
+  m.Touch("b") = 2;
+  m.Touch("c") = 3;
+  EXPECT_EQ(OldestFirst(m), (Keys{"a", "b", "c"}));
+  EXPECT_EQ(m.Touch("a", &inserted), 1);  // a becomes the newest
+  EXPECT_FALSE(inserted);
+  EXPECT_EQ(OldestFirst(m), (Keys{"b", "c", "a"}));
+  m.Touch("c");  // touching the middle one
+  EXPECT_EQ(OldestFirst(m), (Keys{"b", "a", "c"}));
+  m.Touch("c");  // touching the newest changes nothing
+  EXPECT_EQ(OldestFirst(m), (Keys{"b", "a", "c"}));
+  m.Touch("d") = 4;  // full: b, the least recently touched, goes
+  EXPECT_EQ(OldestFirst(m), (Keys{"a", "c", "d"}));
+  EXPECT_EQ(m.evictions(), 1u);
+  EXPECT_EQ(m.Find("b"), nullptr);
+  ASSERT_NE(m.Find("d"), nullptr);
+  EXPECT_EQ(*m.Find("d"), 4);
+  EXPECT_EQ(m.size(), 3u);
+}
+
+TEST(BoundedLruMapTest, EraseAndExpiryKeepTheOrderOfTheRest) {
+  BoundedLruMap<int> m(10);
+  for (int i = 0; i < 6; ++i) m.Touch(std::to_string(i)) = i;
+  m.Erase("0");  // the oldest
+  m.Erase("5");  // the newest
+  m.Erase("3");  // one in the middle
+  m.Erase("nope");
+  EXPECT_EQ(OldestFirst(m), (Keys{"1", "2", "4"}));
+  EXPECT_EQ(m.EraseOldestWhile([](int v) { return v < 2; }), 1u);  // stops at the first kept
+  EXPECT_EQ(OldestFirst(m), (Keys{"2", "4"}));
+  EXPECT_EQ(m.EraseOldestWhile([](int) { return true; }), 2u);
+  EXPECT_EQ(m.size(), 0u);
+  EXPECT_EQ(OldestFirst(m), Keys{});
+  m.Touch("x") = 7;  // usable again after being emptied
+  EXPECT_EQ(OldestFirst(m), Keys{"x"});
+  EXPECT_EQ(m.evictions(), 0u);  // erasure and expiry are not evictions
+}
+
+TEST(BoundedLruMapTest, AMovedMapKeepsItsEntriesAndOrder) {
+  BoundedLruMap<int> m(3);
+  m.Touch("a") = 1;
+  m.Touch("b") = 2;
+  m.Touch("a");
+  BoundedLruMap<int> moved(std::move(m));
+  EXPECT_EQ(OldestFirst(moved), (Keys{"b", "a"}));
+  moved.Touch("c");
+  moved.Touch("d");  // evicts b
+  EXPECT_EQ(OldestFirst(moved), (Keys{"a", "c", "d"}));
+  BoundedLruMap<int> assigned(1);
+  assigned.Touch("z");
+  assigned = std::move(moved);
+  EXPECT_EQ(OldestFirst(assigned), (Keys{"a", "c", "d"}));
+  EXPECT_EQ(assigned.max_entries(), 3u);
+}
+
+}  // namespace
+}  // namespace kaudit
