@@ -292,6 +292,22 @@ TEST(EventReaderTest, CorruptGzipIsAnErrorAfterTheGoodEvents) {
   EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("cut.gz"));
 }
 
+// Reads `path` with `threads` and 16 KiB chunks (so that many are in flight) into a Handler.
+template <typename Handler>
+Handler ReadWithThreads(const std::string& path, int threads,
+                        size_t max_event_bytes = ReaderOptions().max_event_bytes) {
+  ReaderOptions o;
+  o.threads = threads;
+  o.chunk_bytes = 16 << 10;
+  o.max_event_bytes = max_event_bytes;
+  EventReader reader(o);
+  Handler h;
+  auto src = OpenByteSource(path);
+  EXPECT_TRUE(src.ok());
+  EXPECT_TRUE(reader.Read(**src, h).ok());
+  return h;
+}
+
 // The parallel read (threads > 1) hands the handler the same events, in the same order, with
 // the same invalid records and locations as one thread: real events, small chunks so that
 // many are in flight, bad and oversize lines between them. (Also run under TSan.)
@@ -311,17 +327,9 @@ TEST(ParallelEventReaderTest, ThreadsGiveTheSameEventsInOrderAsOne) {
   ASSERT_GT(n, 1500);
   std::string dir = testing::TempDir();
   testing::WriteFile(dir + "/in.log", jsonl);
+  constexpr size_t kMaxEventBytes = 4096;  // the padded lines are oversize
   auto read = [&](int threads) {
-    ReaderOptions o;
-    o.threads = threads;
-    o.chunk_bytes = 16 << 10;
-    o.max_event_bytes = 4096;  // the padded lines are oversize
-    EventReader reader(o);
-    CollectingHandler h;
-    auto src = OpenByteSource(dir + "/in.log");
-    EXPECT_TRUE(src.ok());
-    EXPECT_TRUE(reader.Read(**src, h).ok());
-    return h;
+    return ReadWithThreads<CollectingHandler>(dir + "/in.log", threads, kMaxEventBytes);
   };
   CollectingHandler one = read(1);
   ASSERT_GT(one.events.size(), 1500u);
@@ -410,15 +418,7 @@ TEST(ParallelEventReaderTest, PodObjectsParsedOnParseThreadsAreThoseOfTheLazyPar
   std::string dir = testing::TempDir();
   testing::WriteFile(dir + "/pods.log", jsonl);
   auto read = [&](int threads) {
-    ReaderOptions o;
-    o.threads = threads;
-    o.chunk_bytes = 16 << 10;
-    EventReader reader(o);
-    PodDigestHandler h;
-    auto src = OpenByteSource(dir + "/pods.log");
-    EXPECT_TRUE(src.ok());
-    EXPECT_TRUE(reader.Read(**src, h).ok());
-    return h.digests;
+    return ReadWithThreads<PodDigestHandler>(dir + "/pods.log", threads).digests;
   };
   const std::vector<std::string> one = read(1);
   int specs = 0, statuses = 0;
