@@ -16,9 +16,8 @@ struct ExtractScratch {
   std::vector<std::string_view> groups, impersonated_groups, source_ips;
   size_t max_items = 1024;
   uint64_t truncated = 0;
-  // Read the pod objects detectors read (PodObjectsWanted) in the same pass: pods[0] for the
+  // The pod objects detectors read (PodObjectsWanted), read in the same pass: pods[0] for the
   // requestObject, pods[1] for the responseObject, valid when pod_parsed[i].
-  bool parse_pods = false;
   ParsedPodObject pods[2];
   bool pod_parsed[2] = {false, false};
   // The document being read: the pod reader is lenient, so its iterator is checked afterwards.

@@ -303,8 +303,7 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
           const int side = k[2] == 'q' ? 0 : 1;
           // objectRef, verb and stage come before the objects in what kube-apiserver writes;
           // in another order the objects are parsed on first use instead.
-          const bool pod =
-              s.parse_pods && PodObjectsWanted(ParseStage(stage_str), e.verb, e.object);
+          const bool pod = PodObjectsWanted(ParseStage(stage_str), e.verb, e.object);
           ok = ReadEventObject(f.value(), side == 0 ? e.request_object : e.response_object,
                                pod ? &s.pods[side] : nullptr, s.pod_parsed[side], s.doc, err,
                                side == 0 ? "requestObject" : "responseObject");

@@ -255,10 +255,7 @@ class ChunkRecorder final : public EventHandler {
 class EventReader::Impl {
  public:
   explicit Impl(const ReaderOptions& o) : opts_(o) {
-    for (auto& s : scratch_) {
-      s.max_items = o.max_list_items;
-      s.parse_pods = true;
-    }
+    for (auto& s : scratch_) s.max_items = o.max_list_items;
     stream_parser_.threaded = o.stage1_thread;
     Reserve(std::max<size_t>(o.chunk_bytes, 4096));
   }
@@ -352,18 +349,6 @@ class EventReader::Impl {
     handler_->OnEvent(e);
   }
 
-  // Whether the document's iterator survived the extraction. The pod reader inside it
-  // (WalkPodObject) is lenient and reads on after some errors; simdjson abandons its iterator
-  // on a malformed structure, and one more read through it dereferences a null parser (found
-  // by the framing fuzz target under UBSan). Such a document is malformed JSON.
-  bool DocAlive(ExtractError& err) {
-    if (current_doc_ == nullptr || current_doc_->is_alive()) return true;
-    err.reason = InvalidReason::kMalformedJson;
-    err.json_error = simdjson::TAPE_ERROR;
-    err.detail = "";
-    return false;
-  }
-
   // An item of an EventList or array. Returns false on a JSON syntax error.
   template <typename V>
   bool HandleItem(V& item, size_t pos, int64_t index) {
@@ -380,7 +365,7 @@ class EventReader::Impl {
     ExtractError err;
     ObjectKind kind;
     auto nested = [&](auto&, int64_t) { return true; };
-    if (!ExtractObject(obj, events_[1], scratch_[1], err, kind, nested) || !DocAlive(err)) {
+    if (!ExtractObject(obj, events_[1], scratch_[1], err, kind, nested)) {
       if (err.json_error != simdjson::SUCCESS) {
         last_json_error_ = err.json_error;
         return false;
@@ -399,8 +384,8 @@ class EventReader::Impl {
   template <typename Doc>
   DocResult HandleDoc(Doc& doc, size_t pos, std::string_view raw, bool* emitted) {
     stats_->documents++;
-    current_doc_ = &static_cast<od::document&>(doc);
-    for (ExtractScratch& s : scratch_) s.doc = current_doc_;
+    // The extractor checks the document after the lenient pod walk (ReadEventObject).
+    for (ExtractScratch& s : scratch_) s.doc = &static_cast<od::document&>(doc);
     const uint64_t before = reported_;
     auto done = [&](DocResult r) {
       *emitted = reported_ != before;
@@ -457,7 +442,7 @@ class EventReader::Impl {
     ExtractError err;
     ObjectKind kind;
     auto on_item = [&](auto& item, int64_t index) { return HandleItem(item, pos, index); };
-    if (!ExtractObject(obj, events_[0], scratch_[0], err, kind, on_item) || !DocAlive(err)) {
+    if (!ExtractObject(obj, events_[0], scratch_[0], err, kind, on_item)) {
       if (err.json_error != simdjson::SUCCESS) {
         if (last_json_error_ == simdjson::SUCCESS) last_json_error_ = err.json_error;
         return done(DocResult::kJsonError);
@@ -686,8 +671,7 @@ class EventReader::Impl {
   }
 
   ReaderOptions opts_;
-  od::document* current_doc_ = nullptr;  // the document HandleDoc is reading
-  EventObjectCache consumer_lazy_;       // the calling thread's, in a parallel read
+  EventObjectCache consumer_lazy_;  // the calling thread's, in a parallel read
   od::parser stream_parser_;
   od::parser line_parser_;
   EventObjectCache lazy_;
@@ -937,10 +921,9 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
         AuditEvent& e = c->events[o];
         st.events++;
         consumer_lazy_.Reset(e.request_object, e.response_object, buf_end);
-        if (const auto& p = c->pod_of[o]; p[0] >= 0 || p[1] >= 0) {
-          if (p[0] >= 0) consumer_lazy_.PresetRequestPod(c->pods[p[0]]);
-          if (p[1] >= 0) consumer_lazy_.PresetResponsePod(c->pods[p[1]]);
-        }
+        const std::array<int32_t, 2>& pod = c->pod_of[o];
+        if (pod[0] >= 0) consumer_lazy_.PresetRequestPod(c->pods[pod[0]]);
+        if (pod[1] >= 0) consumer_lazy_.PresetResponsePod(c->pods[pod[1]]);
         e.lazy = &consumer_lazy_;
         h.OnEvent(e);
       }

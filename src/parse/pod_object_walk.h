@@ -15,7 +15,7 @@ namespace kaudit::parse_internal {
 // parsed on first use (LazyObjectCache).
 bool PodObjectsWanted(Stage stage, Verb verb, const ObjectRef& ref);
 
-// Reads the pod spec and status of `obj` into `out` (as PodSpecParser::ParseInto would) and
+// Reads the pod spec and status of `obj` into `out` (as PodSpecParser::Parse does) and
 // walks the object to its end. Returns the JSON error of a malformed object, else SUCCESS.
 simdjson::error_code WalkPodObject(simdjson::ondemand::object obj, ParsedPodObject& out);
 

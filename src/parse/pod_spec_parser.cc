@@ -374,81 +374,61 @@ void ReadPodStatus(Val v, PodStatusView& status) {
   }
 }
 
+// The fields of a pod object (or a workload with a pod template) that detectors read into
+// `out`; returns the JSON error of a malformed object.
+simdjson::error_code WalkPod(od::object root, ParsedPodObject& out) {
+  out.spec.Clear();
+  out.spec.os_name = {};  // PodSpecView::Clear (src/event) predates os_name
+  out.status.Clear();
+  out.has_spec = out.has_status = false;
+  for (auto f : root) {
+    if (f.error()) return f.error();
+    std::string_view k = KeyOf(f);
+    if (KeyIs(k, "kind"))
+      ReadString(f.value(), out.spec.object_kind);
+    else if (KeyIs(k, "metadata"))
+      ReadMetadata(f.value(), out.spec, &out.status.uid);
+    else if (KeyIs(k, "spec"))
+      out.has_spec |= ReadSpec(f.value(), out.spec, 0);
+    else if (KeyIs(k, "status"))
+      ReadPodStatus(f.value(), out.status);
+  }
+  if (!out.status.pod_ips.empty() || !out.status.host_ip.empty()) {
+    out.has_status = true;
+    out.status.name = out.spec.object_name;
+    out.status.node_name = out.spec.node_name;
+  }
+  return simdjson::SUCCESS;
+}
+
 }  // namespace
 
 class PodSpecParser::Impl {
  public:
   od::parser parser;
-  PodSpecView spec;
-  PodStatusView status;
-  bool has_status = false;
+  ParsedPodObject pod;
   simdjson::padded_string copy;
 };
 
 const PodStatusView* PodSpecParser::status() const {
-  return impl_->has_status ? &impl_->status : nullptr;
+  return impl_->pod.has_status ? &impl_->pod.status : nullptr;
 }
 
 PodSpecParser::PodSpecParser() : impl_(std::make_unique<Impl>()) {}
 PodSpecParser::~PodSpecParser() = default;
 
 const PodSpecView* PodSpecParser::Parse(std::string_view json, size_t capacity) {
-  return ParseInto(json, capacity, impl_->spec, impl_->status, impl_->has_status) ? &impl_->spec
-                                                                                  : nullptr;
-}
-
-namespace {
-void ClearPod(PodSpecView& spec, PodStatusView& status, bool& has_status) {
-  spec.Clear();
-  spec.os_name = {};  // PodSpecView::Clear (src/event) predates os_name
-  status.Clear();
-  has_status = false;
-}
-
-// The fields of a pod object (or a workload with a pod template) that detectors read. Sets
-// `found` when it holds a pod spec; returns the JSON error of a malformed object.
-simdjson::error_code WalkPod(od::object root, PodSpecView& spec, PodStatusView& status,
-                             bool& has_status, bool& found) {
-  ClearPod(spec, status, has_status);
-  found = false;
-  for (auto f : root) {
-    if (f.error()) return f.error();
-    std::string_view k = KeyOf(f);
-    if (KeyIs(k, "kind"))
-      ReadString(f.value(), spec.object_kind);
-    else if (KeyIs(k, "metadata"))
-      ReadMetadata(f.value(), spec, &status.uid);
-    else if (KeyIs(k, "spec"))
-      found |= ReadSpec(f.value(), spec, 0);
-    else if (KeyIs(k, "status"))
-      ReadPodStatus(f.value(), status);
-  }
-  if (!status.pod_ips.empty() || !status.host_ip.empty()) {
-    has_status = true;
-    status.name = spec.object_name;
-    status.node_name = spec.node_name;
-  }
-  return simdjson::SUCCESS;
-}
-}  // namespace
-
-bool PodSpecParser::ParseInto(std::string_view json, size_t capacity, PodSpecView& spec,
-                              PodStatusView& status, bool& has_status) {
-  ClearPod(spec, status, has_status);
-  if (json.empty() || capacity < json.size() + simdjson::SIMDJSON_PADDING) return false;
+  ParsedPodObject& pod = impl_->pod;
   od::document doc;
   od::object root;
-  if (impl_->parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity))
+  if (json.empty() || capacity < json.size() + simdjson::SIMDJSON_PADDING ||
+      impl_->parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity))
           .get(doc) ||
-      doc.get_object().get(root)) {
-    return false;
+      doc.get_object().get(root) || WalkPod(root, pod) != simdjson::SUCCESS) {
+    pod.has_spec = pod.has_status = false;
+    return nullptr;
   }
-  bool found = false;
-  if (WalkPod(root, spec, status, has_status, found) != simdjson::SUCCESS) {
-    has_status = false;
-    return false;
-  }
-  return found;
+  return pod.has_spec ? &pod.spec : nullptr;
 }
 
 namespace parse_internal {
@@ -471,7 +451,7 @@ bool PodObjectsWanted(Stage stage, Verb verb, const ObjectRef& ref) {
 }
 
 simdjson::error_code WalkPodObject(od::object obj, ParsedPodObject& out) {
-  return WalkPod(obj, out.spec, out.status, out.has_status, out.has_spec);
+  return WalkPod(obj, out);
 }
 
 }  // namespace parse_internal

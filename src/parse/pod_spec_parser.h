@@ -20,10 +20,6 @@ class PodSpecParser {
   // Returns nullptr when the object holds no pod spec or is not valid JSON. The result is
   // valid until the next call.
   const PodSpecView* Parse(std::string_view json, size_t capacity);
-  // Parse into caller-owned views (kept past the next call): returns whether `spec` holds a pod
-  // spec; `has_status` says whether `status` carries a pod or host IP.
-  bool ParseInto(std::string_view json, size_t capacity, PodSpecView& spec, PodStatusView& status,
-                 bool& has_status);
   // The pod status read by the last Parse (also when it found no pod spec); nullptr when that
   // object carried no pod or host IP. Valid until the next call.
   const PodStatusView* status() const;
@@ -35,15 +31,16 @@ class PodSpecParser {
   std::unique_ptr<Impl> impl_;
 };
 
-// LazyObjects over the current event's raw requestObject/responseObject spans, all inside
-// one buffer that ends (padding included) at `buffer_end`.
-// A pod spec and status parsed ahead of time (on a parse thread) by PodSpecParser::ParseInto.
+// A pod object's spec and status as the detectors read them (has_spec: it holds a pod spec;
+// has_status: it names a pod or host IP).
 struct ParsedPodObject {
   PodSpecView spec;
   PodStatusView status;
   bool has_spec = false, has_status = false;
 };
 
+// LazyObjects over the current event's raw requestObject/responseObject spans, all inside
+// one buffer that ends (padding included) at `buffer_end`.
 class LazyObjectCache final : public LazyObjects {
  public:
   void Reset(std::string_view request, std::string_view response, const char* buffer_end) {
