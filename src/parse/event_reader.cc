@@ -696,13 +696,14 @@ class EventReader::Impl {
   std::vector<std::unique_ptr<Impl>> workers_;  // parallel read: one per parse thread
 };
 
-// The parallel JSON-lines read. A framing thread runs the loop of the sequential read (same
-// cuts at newlines, same oversize handling) but hands each buffer of whole lines to the parse
-// threads as a chunk instead of parsing it, carrying the partial last line into a fresh
-// buffer. Parse threads turn chunks into owned event arrays. This (calling) thread takes the
-// chunks strictly in input order and hands their events and invalid documents to the
-// handler, so handler calls are exactly those of the sequential read. At most
-// max_chunks_in_flight chunks exist at once (the framer waits for the handler).
+// The parallel JSON-lines read. The framer runs the loop of the sequential read (same cuts at
+// newlines, same oversize handling) but hands each buffer of whole lines on as a chunk instead
+// of parsing it, carrying the partial last line into a fresh buffer. Parse threads turn chunks
+// into owned event arrays, and frame the next chunk themselves (one at a time) when none is
+// waiting. This (calling) thread takes the chunks strictly in input order and hands their
+// events and invalid documents to the handler, so handler calls are exactly those of the
+// sequential read; while the next chunk in order is not parsed yet, it parses or frames a later
+// one instead of waiting. At most max_chunks_in_flight chunks exist at once.
 absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler& h, ReaderStats& st,
                                                   const std::function<void(uint64_t)>& progress,
                                                   size_t first, bool eof) {
@@ -715,7 +716,7 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
   // memory).
   const size_t max_chunks =
       opts_.max_chunks_in_flight > 0 ? opts_.max_chunks_in_flight : 8 * nthreads + 8;
-  while (workers_.size() < nthreads) {
+  while (workers_.size() < nthreads + 1) {  // and one for this thread's help
     ReaderOptions wo = opts_;
     wo.threads = 1;
     wo.stage1_thread = false;  // the parse threads already overlap chunks
@@ -723,16 +724,22 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
   }
 
   std::mutex mu;
-  std::condition_variable work_cv, done_cv, space_cv;
-  std::deque<Chunk*> pending;  // framed, not yet taken by a parse thread
-  std::deque<Chunk*> ordered;  // framed, not yet handed to the handler (input order)
+  std::condition_variable work_cv;  // parse threads: a chunk to parse, or the framer and room
+  std::condition_variable done_cv;  // this thread: the front chunk parsed, or the end
+  std::deque<Chunk*> pending;       // framed, not yet taken by a parse thread
+  std::deque<Chunk*> ordered;       // framed, not yet handed to the handler (input order)
   std::vector<std::unique_ptr<Chunk>> free_chunks;
   size_t in_flight = 0;
+  bool framing = false;  // a parse thread holds the framer (the state below)
   bool framing_done = false;
-  absl::Status read_status;
 
+  // The framer: this Impl's buffer and the state below, used by one parse thread at a time.
   ReaderStats framer_stats;  // bytes read by the framer (this Impl's Fill counts into stats_)
   std::vector<Chunk::Invalid> framer_invalids;
+  absl::Status read_status;
+  size_t start = first;
+  bool skipping = false, at_eof = eof, refill = false;
+  uint64_t bytes_before = 0;
 
   // Framer-side handler: the sequential loop reports oversize lines through Invalid().
   class FramerHandler final : public EventHandler {
@@ -748,21 +755,6 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
     std::vector<Chunk::Invalid>& out_;
   } framer_handler(framer_invalids);
 
-  // Chunk to frame into: waits for room.
-  auto take_chunk = [&]() -> Chunk* {
-    std::unique_lock<std::mutex> l(mu);
-    space_cv.wait(l, [&] { return in_flight < max_chunks; });
-    ++in_flight;
-    std::unique_ptr<Chunk> c;
-    if (!free_chunks.empty()) {
-      c = std::move(free_chunks.back());
-      free_chunks.pop_back();
-    } else {
-      c = std::make_unique<Chunk>();
-    }
-    return c.release();
-  };
-
   handler_ = &framer_handler;
   stats_ = &framer_stats;
   base_offset_ = 0;
@@ -770,12 +762,22 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
   cursor_pos_ = 0;
   cursor_line_ = 0;
 
-  std::thread framer([&] {
-    size_t start = first;
-    bool skipping = false;
-    uint64_t bytes_before = 0;
-    bool at_eof = eof;
+  // Frames the next buffer of whole lines into `c`; false once the input is exhausted (or a
+  // read failed: read_status). The same framing as the sequential loop.
+  auto frame_next = [&](Chunk& c) -> bool {
     while (true) {
+      if (refill) {
+        start = 0;
+        if (at_eof && (filled_ == 0 || skipping)) return false;
+        absl::StatusOr<bool> r = Fill(src);
+        if (!r.ok()) {
+          read_status = r.status();
+          return false;
+        }
+        at_eof = *r;
+        if (at_eof && filled_ == 0) return false;
+      }
+      refill = true;
       size_t end;
       const void* nl = memrchr(buf_.get() + start, '\n', filled_ - start);
       if (skipping) {
@@ -808,86 +810,94 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
         start = filled_;
         end = start;
       }
-      if (end > 0) {
-        // Hand [0, end) over; the rest moves to a fresh buffer.
-        Chunk* c = take_chunk();
-        std::unique_ptr<char[]> next = std::move(c->buf);
-        size_t next_cap = c->cap;
-        c->Reset();
-        // Small chunks keep what the handler reads still in cache when it gets there
-        // (measured on 2 cores: 4 MiB chunks 2.6-3.0 s, 1 MiB 2.3 s, 256 KiB 2.1-2.2 s for 1 GB).
-        const size_t want = std::max(std::min(cap_, kParallelChunkBytes), 2 * (filled_ - end));
-        if (next == nullptr || next_cap < want) {
-          next.reset(new char[want + kPad]);
-          std::memset(next.get() + want, 0, kPad);
-          next_cap = want;
-        }
-        std::memcpy(next.get(), buf_.get() + end, filled_ - end);
-        c->buf = std::move(buf_);
-        c->cap = cap_;
-        buf_ = std::move(next);
-        cap_ = next_cap;
-        c->begin = start;
-        c->end = end;
-        c->mid_line = skipping;
-        c->bytes = framer_stats.bytes - bytes_before;
-        bytes_before = framer_stats.bytes;
-        c->consumed = src.consumed_bytes();
-        for (Chunk::Invalid& inv : framer_invalids) {
-          c->invalids.push_back(inv);
-          c->order.push_back(Chunk::kInvalidBit | static_cast<uint32_t>(c->invalids.size() - 1));
-        }
-        framer_invalids.clear();
-        filled_ -= end;
-        {
-          std::lock_guard<std::mutex> l(mu);
-          pending.push_back(c);
-          ordered.push_back(c);
-        }
-        work_cv.notify_one();
+      if (end == 0) continue;
+      // Hand [0, end) over; the rest moves to a fresh buffer.
+      std::unique_ptr<char[]> next = std::move(c.buf);
+      size_t next_cap = c.cap;
+      c.Reset();
+      // Small chunks keep what the handler reads still in cache when it gets there
+      // (measured on 2 cores: 4 MiB chunks 2.6-3.0 s, 1 MiB 2.3 s, 256 KiB 2.1-2.2 s for 1 GB).
+      const size_t want = std::max(std::min(cap_, kParallelChunkBytes), 2 * (filled_ - end));
+      if (next == nullptr || next_cap < want) {
+        next.reset(new char[want + kPad]);
+        std::memset(next.get() + want, 0, kPad);
+        next_cap = want;
       }
-      start = 0;
-      if (at_eof && filled_ == 0) break;
-      if (at_eof && skipping) break;
-      absl::StatusOr<bool> r = Fill(src);
-      if (!r.ok()) {
-        std::lock_guard<std::mutex> l(mu);
-        read_status = r.status();
-        break;
+      std::memcpy(next.get(), buf_.get() + end, filled_ - end);
+      c.buf = std::move(buf_);
+      c.cap = cap_;
+      buf_ = std::move(next);
+      cap_ = next_cap;
+      c.begin = start;
+      c.end = end;
+      c.mid_line = skipping;
+      c.bytes = framer_stats.bytes - bytes_before;
+      bytes_before = framer_stats.bytes;
+      c.consumed = src.consumed_bytes();
+      for (Chunk::Invalid& inv : framer_invalids) {
+        c.invalids.push_back(inv);
+        c.order.push_back(Chunk::kInvalidBit | static_cast<uint32_t>(c.invalids.size() - 1));
       }
-      at_eof = *r;
-      if (at_eof && filled_ == 0) break;
+      framer_invalids.clear();
+      filled_ -= end;
+      return true;
     }
-    {
-      std::lock_guard<std::mutex> l(mu);
+  };
+
+  // One step of a parse thread's work, with `l` held: parse a framed chunk, or else frame the
+  // next one if the framer is free and fewer than max_chunks exist (no thread of its own for
+  // framing: on 2 cores a third thread took the busy threads' cores at the wrong moments).
+  // False when there is nothing to do.
+  auto parse_step = [&](Impl* w, std::unique_lock<std::mutex>& l) -> bool {
+    if (!pending.empty()) {
+      Chunk* c = pending.front();
+      pending.pop_front();
+      l.unlock();
+      w->ProcessChunk(*c);
+      l.lock();
+      c->done = true;
+      done_cv.notify_one();
+      return true;
+    }
+    if (framing_done || framing || in_flight >= max_chunks) return false;
+    framing = true;
+    ++in_flight;
+    std::unique_ptr<Chunk> c;
+    if (!free_chunks.empty()) {
+      c = std::move(free_chunks.back());
+      free_chunks.pop_back();
+    } else {
+      c = std::make_unique<Chunk>();
+    }
+    l.unlock();
+    const bool framed = frame_next(*c);
+    l.lock();
+    framing = false;
+    if (framed) {
+      pending.push_back(c.get());
+      ordered.push_back(c.release());
+      work_cv.notify_one();  // another parse thread may frame the next one
+    } else {
+      free_chunks.push_back(std::move(c));
+      --in_flight;
       framing_done = true;
+      work_cv.notify_all();
+      done_cv.notify_one();
     }
-    work_cv.notify_all();
-    done_cv.notify_all();
-  });
-
+    return true;
+  };
+  auto parse_loop = [&](Impl* w) {
+    std::unique_lock<std::mutex> l(mu);
+    while (true) {
+      if (parse_step(w, l)) continue;
+      if (framing_done && pending.empty()) return;
+      work_cv.wait(l);
+    }
+  };
   std::vector<std::thread> parsers;
-  for (size_t i = 0; i < nthreads; ++i) {
-    parsers.emplace_back([&, w = workers_[i].get()] {
-      while (true) {
-        Chunk* c;
-        {
-          std::unique_lock<std::mutex> l(mu);
-          work_cv.wait(l, [&] { return !pending.empty() || framing_done; });
-          if (pending.empty()) return;
-          c = pending.front();
-          pending.pop_front();
-        }
-        w->ProcessChunk(*c);
-        {
-          std::lock_guard<std::mutex> l(mu);
-          c->done = true;
-        }
-        done_cv.notify_all();
-      }
-    });
-  }
+  for (size_t i = 0; i < nthreads; ++i) parsers.emplace_back(parse_loop, workers_[i].get());
 
+  Impl* helper = workers_[nthreads].get();
   // Hand the chunks' contents to the handler in input order.
   uint64_t base_line = 1, base_offset = 0;
   std::string_view name = src.name();
@@ -895,9 +905,10 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
     Chunk* c;
     {
       std::unique_lock<std::mutex> l(mu);
-      done_cv.wait(l, [&] {
-        return (!ordered.empty() && ordered.front()->done) || (ordered.empty() && framing_done);
-      });
+      // Rather than wait for the front chunk, parse or frame a later one.
+      while (!((!ordered.empty() && ordered.front()->done) || (ordered.empty() && framing_done))) {
+        if (!parse_step(helper, l)) done_cv.wait(l);
+      }
       if (ordered.empty()) break;
       c = ordered.front();
       ordered.pop_front();
@@ -937,9 +948,8 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
       free_chunks.emplace_back(c);
       --in_flight;
     }
-    space_cv.notify_one();
+    work_cv.notify_one();  // room for the next chunk
   }
-  framer.join();
   for (auto& t : parsers) t.join();
   handler_ = nullptr;
   stats_ = nullptr;

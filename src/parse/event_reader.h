@@ -61,11 +61,12 @@ struct ReaderOptions {
   size_t max_document_bytes = 1ull << 30;  // bound for a multi-line document (array, pretty)
   size_t max_list_items = 1024;            // groups / sourceIPs kept per event
   // Threads for JSON lines read by Read(): 1 parses on the calling thread; N > 1 frames the
-  // input on one more (light) thread into chunks of whole lines, parses chunks on N - 1 threads
-  // (with the pod objects detectors read: PodObjectsWanted in pod_object_walk.h), and hands
-  // the events to the handler on the calling thread strictly in input order (handler calls,
-  // counts and locations are the same as with 1). Multi-line documents and ParseBuffer()
-  // always parse on the calling thread.
+  // input into chunks of whole lines and parses them on N - 1 threads (with the pod objects
+  // detectors read: PodObjectsWanted in pod_object_walk.h), and hands the events to the
+  // handler on the calling thread strictly in input order (handler calls, counts and
+  // locations are the same as with 1); the calling thread parses a later chunk while the next
+  // one is not ready. Multi-line documents and ParseBuffer() always parse on the calling
+  // thread.
   int threads = 1;
   // With threads == 1: let simdjson run stage 1 of the next iterate_many batch on a helper
   // thread (its default). Off, the read uses exactly one thread.
