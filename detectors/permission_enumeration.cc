@@ -29,9 +29,17 @@
 namespace kaudit {
 namespace {
 
-// Value prefixes in the per-key distinct set.
-constexpr char kPath = 'P', kResource = 'R', kDeniedPath = 'p', kDeniedResource = 'r',
-               kNotFound = 'n', kAllowed = 'A', kDenied = 'D';
+// Value tags in the per-key distinct set (DistinctWindowCounter::Options::tagged).
+enum Tag : char {
+  kPath,
+  kResource,
+  kDeniedPath,
+  kDeniedResource,
+  kNotFound,
+  kAllowed,
+  kDenied,
+};
+static_assert(kDenied < DistinctWindowCounter::kMaxTags);
 
 struct Thresholds {
   size_t denied_paths = 10, denied_resources = 4, mixed_paths = 6, mixed_resources = 4;
@@ -88,8 +96,7 @@ class PermissionEnumeration final : public Detector {
     }
     if (e.response_code == 404) Add(st, kNotFound, path, t, {});
     Add(st, kResource, e.object.resource, t, {});
-    std::array<size_t, 128> n = {};  // by value prefix (ASCII)
-    for (const auto& [v, when] : st.values) ++n[static_cast<unsigned char>(v[0]) & 127];
+    const auto& n = st.tagged;
     // Per-key baselines of distinct refused paths and distinct paths (keys prefixed d / m).
     bool ready = false;
     base_key_.assign("d");
@@ -139,9 +146,9 @@ class PermissionEnumeration final : public Detector {
   void OnWatermark(absl::Time watermark, AlertEmitter& out) override { counter_.Expire(watermark); }
 
  private:
-  void Add(DistinctWindowCounter::KeyState& st, char prefix, std::string_view v, absl::Time t,
+  void Add(DistinctWindowCounter::KeyState& st, Tag tag, std::string_view v, absl::Time t,
            std::string_view audit_id) {
-    value_.assign(1, prefix);
+    value_.assign(1, tag);
     value_.append(v);
     counter_.AddValue(st, value_, t, audit_id);
   }
@@ -168,6 +175,7 @@ absl::StatusOr<std::unique_ptr<Detector>> NewPermissionEnumeration(DetectorParam
   KAUDIT_ASSIGN_OR_RETURN(BurstBaseline::Options b, BaselineParams(p));
   KAUDIT_ASSIGN_OR_RETURN(DistinctWindowCounter::Options o,
                           WindowParams(p, absl::Minutes(5), absl::Hours(24), 256));
+  o.tagged = true;
   return std::make_unique<PermissionEnumeration>(t, o, b);
 }
 

@@ -17,20 +17,36 @@ DistinctWindowCounter::KeyState& DistinctWindowCounter::Touch(std::string_view k
   KeyState& s = keys_.Touch(key, &inserted);
   if (inserted) s.first_seen = t;
   s.last_seen = std::max(s.last_seen, t);
-  const absl::Time horizon = t - opts_.window;
   // Drop values that left the window (exact count for the decision that follows).
-  absl::erase_if(s.values, [&](const auto& kv) { return kv.second <= horizon; });
+  DropOlder(s, t - opts_.window);
   return s;
+}
+
+void DistinctWindowCounter::DropOlder(KeyState& s, absl::Time horizon) {
+  if (s.oldest > horizon) return;
+  absl::Time oldest = absl::InfiniteFuture();
+  absl::erase_if(s.values, [&](const auto& kv) {
+    if (kv.second <= horizon) {
+      Erased(s, kv.first);
+      return true;
+    }
+    oldest = std::min(oldest, kv.second);
+    return false;
+  });
+  s.oldest = oldest;
+}
+
+void DistinctWindowCounter::Erased(KeyState& s, std::string_view value) {
+  if (opts_.tagged && !value.empty() && static_cast<unsigned char>(value[0]) < kMaxTags) {
+    --s.tagged[static_cast<unsigned char>(value[0])];
+  }
 }
 
 void DistinctWindowCounter::AddValue(KeyState& s, std::string_view value, absl::Time t,
                                      std::string_view audit_id) {
   ++s.events;
-  if (opts_.window <= absl::ZeroDuration()) {
-    // A value recorded at t is already outside a zero window: as Add() would, drop it again.
-    const absl::Time horizon = t - opts_.window;
-    absl::erase_if(s.values, [&](const auto& kv) { return kv.second <= horizon; });
-  }
+  // A value recorded at t is already outside a zero window: as Add() would, drop it again.
+  if (opts_.window <= absl::ZeroDuration()) DropOlder(s, t - opts_.window);
   auto it = s.values.find(value);
   if (it != s.values.end()) {
     it->second = std::max(it->second, t);
@@ -39,10 +55,15 @@ void DistinctWindowCounter::AddValue(KeyState& s, std::string_view value, absl::
       auto oldest =
           std::min_element(s.values.begin(), s.values.end(),
                            [](const auto& a, const auto& b) { return a.second < b.second; });
+      Erased(s, oldest->first);
       s.values.erase(oldest);
       ++value_evictions_;
     }
     s.values.emplace(std::string(value), t);
+    s.oldest = std::min(s.oldest, t);
+    if (opts_.tagged && !value.empty() && static_cast<unsigned char>(value[0]) < kMaxTags) {
+      ++s.tagged[static_cast<unsigned char>(value[0])];
+    }
   }
   if (!audit_id.empty()) {
     s.audit_ids.emplace_back(audit_id);
@@ -58,6 +79,8 @@ void DistinctWindowCounter::Expire(absl::Time watermark) {
 
 void DistinctWindowCounter::Reset(KeyState& s) {
   s.values.clear();
+  s.tagged = {};
+  s.oldest = absl::InfiniteFuture();
   s.audit_ids.clear();
   s.events = 0;
 }

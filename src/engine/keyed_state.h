@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -159,15 +160,24 @@ class RepeatGate {
 // the bounds hold (max keys, max values per key); evictions past a bound are counted.
 class DistinctWindowCounter {
  public:
+  static constexpr size_t kMaxTags = 8;
   struct Options {
     absl::Duration window = absl::Minutes(10);
     size_t max_keys = 100000;
     size_t max_values_per_key = 1000;
     size_t max_audit_ids = 32;  // evidence kept per key
+    // Values start with a tag byte (0 to kMaxTags - 1) naming their kind; KeyState::tagged
+    // counts the distinct values of each kind (a detector counting several kinds of value per
+    // key reads them without a pass over the values).
+    bool tagged = false;
   };
   struct KeyState {
     absl::flat_hash_map<std::string, absl::Time, StringHash, StringEq>
-        values;  // value -> last seen
+        values;                                  // value -> last seen
+    std::array<uint32_t, kMaxTags> tagged = {};  // values by tag (Options::tagged)
+    // No value was last seen before this (a bound, not the minimum: a value seen again moves
+    // on): values are dropped only when it falls out of the window, not scanned every event.
+    absl::Time oldest = absl::InfiniteFuture();
     absl::Time first_seen = absl::InfinitePast();
     absl::Time last_seen = absl::InfinitePast();
     absl::Time quiet_until = absl::InfinitePast();  // set by the detector after alerting
@@ -196,6 +206,10 @@ class DistinctWindowCounter {
   const Options& options() const { return opts_; }
 
  private:
+  // Drops the values last seen at or before `horizon`.
+  void DropOlder(KeyState& s, absl::Time horizon);
+  void Erased(KeyState& s, std::string_view value);
+
   Options opts_;
   BoundedLruMap<KeyState> keys_;
   uint64_t value_evictions_ = 0;

@@ -78,5 +78,49 @@ TEST(BoundedLruMapTest, AMovedMapKeepsItsEntriesAndOrder) {
   EXPECT_EQ(assigned.max_entries(), 3u);
 }
 
+// Values leave the window exactly when their last sighting does, although they are dropped
+// only once the oldest bound falls out of it; tagged counts follow every way a value goes.
+TEST(DistinctWindowCounterTest, TaggedCountsFollowExpiryRefreshEvictionAndReset) {
+  DistinctWindowCounter::Options o;
+  o.window = absl::Seconds(10);
+  o.max_values_per_key = 3;
+  o.tagged = true;
+  DistinctWindowCounter c(o);
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  auto at = [&](int s) { return t0 + absl::Seconds(s); };
+  auto add = [&](char tag, std::string_view v, int s) -> DistinctWindowCounter::KeyState& {
+    DistinctWindowCounter::KeyState& st = c.Touch("k", at(s));
+    c.AddValue(st, std::string(1, tag) + std::string(v), at(s), "");
+    return st;
+  };
+  add(0, "a", 0);
+  add(1, "b", 1);
+  DistinctWindowCounter::KeyState& st = add(0, "a", 8);  // a seen again: kept until 18
+  EXPECT_EQ(st.tagged[0], 1u);
+  EXPECT_EQ(st.tagged[1], 1u);
+  c.Touch("k", at(11));  // b (last seen at 1) leaves
+  EXPECT_EQ(st.values.size(), 1u);
+  EXPECT_EQ(st.tagged[1], 0u);
+  c.Touch("k", at(17));
+  EXPECT_EQ(st.values.size(), 1u);
+  EXPECT_EQ(st.tagged[0], 1u);
+  c.Touch("k", at(18));  // a (last seen at 8) leaves
+  EXPECT_TRUE(st.values.empty());
+  EXPECT_EQ(st.tagged[0], 0u);
+  // Past max_values_per_key the oldest value is evicted, and its tag's count with it.
+  add(2, "x", 20);
+  add(3, "y", 21);
+  add(3, "z", 22);
+  add(4, "w", 23);  // evicts x
+  EXPECT_EQ(st.values.size(), 3u);
+  EXPECT_EQ(st.tagged[2], 0u);
+  EXPECT_EQ(st.tagged[3], 2u);
+  EXPECT_EQ(st.tagged[4], 1u);
+  EXPECT_EQ(c.evictions(), 1u);
+  c.Reset(st);
+  EXPECT_EQ(st.tagged[3], 0u);
+  EXPECT_EQ(add(3, "y", 24).tagged[3], 1u);
+}
+
 }  // namespace
 }  // namespace kaudit
