@@ -1,6 +1,7 @@
 #include "src/common/time_util.h"
 
 #include <cstdint>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -33,17 +34,28 @@ bool Digits(std::string_view s, size_t pos, size_t n, int* out) noexcept {
 
 }  // namespace
 
-std::optional<absl::Time> ParseRfc3339(std::string_view s) noexcept {
+namespace {
+
+// Seconds since the epoch of the date and time of day in s[0, 19) ("2018-10-26T13:38:34"),
+// before the zone offset is applied.
+bool ParseDateTime(std::string_view s, int64_t* secs) noexcept {
   int year, mon, day, hour, min, sec;
   if (!Digits(s, 0, 4, &year) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, &mon) ||
       s[7] != '-' || !Digits(s, 8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
       !Digits(s, 11, 2, &hour) || s[13] != ':' || !Digits(s, 14, 2, &min) || s[16] != ':' ||
       !Digits(s, 17, 2, &sec)) {
-    return std::nullopt;
+    return false;
   }
   if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
-    return std::nullopt;
+    return false;
   }
+  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
+  *secs = days * 86400 + hour * 3600 + min * 60 + sec;
+  return true;
+}
+
+// The fraction and zone that follow s[0, 19), given the seconds of the date and time.
+std::optional<absl::Time> ParseFractionAndZone(std::string_view s, int64_t secs) noexcept {
   size_t pos = 19;
   int64_t nanos = 0;
   if (pos < s.size() && s[pos] == '.') {
@@ -75,11 +87,31 @@ std::optional<absl::Time> ParseRfc3339(std::string_view s) noexcept {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
-  const int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec - offset_sec;
+  secs -= offset_sec;
   if (secs > 9000000000LL || secs < -9000000000LL)
     return absl::FromUnixSeconds(secs) + absl::Nanoseconds(nanos);
   return absl::FromUnixNanos(secs * 1000000000LL + nanos);  // one conversion, no Duration math
+}
+
+}  // namespace
+
+std::optional<absl::Time> ParseRfc3339(std::string_view s) noexcept {
+  int64_t secs;
+  if (!ParseDateTime(s, &secs)) return std::nullopt;
+  return ParseFractionAndZone(s, secs);
+}
+
+std::optional<absl::Time> Rfc3339Parser::Parse(std::string_view s) noexcept {
+  if (s.size() < kDateTimeLength + 1) return std::nullopt;
+  if (!valid_ || std::memcmp(s.data(), date_time_, kDateTimeLength) != 0) {
+    int64_t secs;
+    valid_ = false;
+    if (!ParseDateTime(s, &secs)) return std::nullopt;
+    std::memcpy(date_time_, s.data(), kDateTimeLength);
+    secs_ = secs;
+    valid_ = true;
+  }
+  return ParseFractionAndZone(s, secs_);
 }
 
 std::string FormatRfc3339Nanos(absl::Time t) {

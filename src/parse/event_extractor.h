@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/common/time_util.h"
 #include "src/event/audit_event.h"
 #include "src/parse/event_reader.h"
 #include "src/parse/pod_spec_parser.h"
@@ -16,6 +17,7 @@ struct ExtractScratch {
   std::vector<std::string_view> groups, impersonated_groups, source_ips;
   size_t max_items = 1024;
   uint64_t truncated = 0;
+  Rfc3339Parser times;  // the event's timestamps
   // The pod objects detectors read (PodObjectsWanted), read in the same pass: pods[0] for the
   // requestObject, pods[1] for the responseObject, valid when pod_parsed[i].
   ParsedPodObject pods[2];

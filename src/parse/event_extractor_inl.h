@@ -221,11 +221,12 @@ inline bool ReadAnnotations(V&& v, AuditEvent& e, ExtractError& err) {
 }
 
 template <typename V>
-inline bool ReadTime(V&& v, absl::Time& out, ExtractError& err, std::string_view field) {
+inline bool ReadTime(V&& v, absl::Time& out, Rfc3339Parser& times, ExtractError& err,
+                     std::string_view field) {
   std::string_view s;
   if (!ReadStr(v, s, err, field)) return false;
   if (s.empty()) return true;
-  auto t = ParseRfc3339(s);
+  auto t = times.Parse(s);
   if (!t) {
     err.reason = InvalidReason::kBadTimestamp;
     err.detail = field;
@@ -287,7 +288,7 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
         if (KeyIs(k, "stage"))
           ok = ReadStr(f.value(), stage_str, err, "stage");
         else if (KeyIs(k, "stageTimestamp"))
-          ok = ReadTime(f.value(), e.stage_timestamp, err, "stageTimestamp");
+          ok = ReadTime(f.value(), e.stage_timestamp, s.times, err, "stageTimestamp");
         else if (KeyIs(k, "sourceIPs")) {
           ok = ReadStrList(f.value(), s.source_ips, s.max_items, s.truncated, err, "sourceIPs");
         }
@@ -298,7 +299,7 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
         else if (KeyIs(k, "responseStatus"))
           ok = ReadResponseStatus(f.value(), e, err);
         else if (KeyIs(k, "requestReceivedTimestamp")) {
-          ok = ReadTime(f.value(), e.request_received, err, "requestReceivedTimestamp");
+          ok = ReadTime(f.value(), e.request_received, s.times, err, "requestReceivedTimestamp");
         } else if (KeyIs(k, "requestObject") || KeyIs(k, "responseObject")) {
           const int side = k[2] == 'q' ? 0 : 1;
           // objectRef, verb and stage come before the objects in what kube-apiserver writes;
@@ -348,7 +349,8 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
         }
         break;
       case 't':
-        if (KeyIs(k, "timestamp")) ok = ReadTime(f.value(), legacy_timestamp, err, "timestamp");
+        if (KeyIs(k, "timestamp"))
+          ok = ReadTime(f.value(), legacy_timestamp, s.times, err, "timestamp");
         break;
       default:
         break;

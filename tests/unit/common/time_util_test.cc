@@ -22,6 +22,38 @@ TEST(TimeUtilTest, ParsesKubernetesTimestamps) {
   EXPECT_EQ(FormatRfc3339Micros(*t), "2018-10-26T13:38:34.902914Z");
 }
 
+TEST(TimeUtilTest, TheCachingParserAgreesWithParseRfc3339) {
+  // Repeats of one second with other fractions and zones, a malformed tail after a cached
+  // second, a malformed date and time between two good ones, and the shortest forms.
+  const char* inputs[] = {
+      "2018-10-26T13:38:34.902914Z",
+      "2018-10-26T13:38:34.1Z",
+      "2018-10-26T13:38:34Z",
+      "2018-10-26T13:38:34+02:00",
+      "2018-10-26T13:38:34-01:30",
+      "2018-10-26T13:38:34.Z",
+      "2018-10-26T13:38:34.5",
+      "2018-10-26T13:38:34.5Zjunk",
+      "2018-10-26T13:38:35.000001Z",
+      "2018-13-26T13:38:35.000001Z",
+      "2018-10-26T13:38:35.000002Z",
+      "2018-10-26T13:38:3x.000002Z",
+      "2018-10-26T13:38:35",
+      "2018-10-26T13:38:35z",
+      "1970-01-01T00:00:00.000000001Z",
+      "2100-01-01T00:00:00Z",
+      "2018-10-26 13:38:35.7Z",
+      "",
+  };
+  Rfc3339Parser p;
+  for (const char* in : inputs) {
+    SCOPED_TRACE(in);
+    EXPECT_EQ(p.Parse(in), ParseRfc3339(in));
+  }
+  EXPECT_EQ(p.Parse("2018-10-26T13:38:34.25+02:00"),
+            absl::FromUnixSeconds(1540561114 - 7200) + absl::Milliseconds(250));
+}
+
 TEST(TimeUtilTest, ParsesDurationsAndTimeBounds) {
   EXPECT_EQ(*ParseDurationString("90s"), absl::Seconds(90));
   EXPECT_EQ(*ParseDurationString("7d"), absl::Hours(168));
