@@ -64,7 +64,7 @@ class ArcProxySecretAccess final : public Detector {
 
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome || e.impersonated_user.empty()) return;
-    if (!opts_.proxy_users || !opts_.proxy_users->Matches(e.username)) return;
+    if (!opts_.proxy_users || !opts_.proxy_users->Matches(e.HashedUsername())) return;
     const std::string_view ns = e.object.namespace_;
     for (const auto& n : opts_.ignore_namespaces) {
       if (ns == n) return;

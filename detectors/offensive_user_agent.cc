@@ -45,8 +45,9 @@ class OffensiveUserAgent final : public Detector {
 
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome || e.user_agent.empty()) return;
-    const bool tool = tools_ && tools_->Matches(e.user_agent);
-    if (!tool && !(scripting_ && scripting_->Matches(e.user_agent))) return;
+    const HashedString ua = e.HashedUserAgent();
+    const bool tool = tools_ && tools_->Matches(ua);
+    if (!tool && !(scripting_ && scripting_->Matches(ua))) return;
     const bool secrets = e.object.resource == "secrets";
     size_t end = e.user_agent.find_first_of("/ ");
     std::string_view family = e.user_agent.substr(0, end);

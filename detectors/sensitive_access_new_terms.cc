@@ -110,7 +110,7 @@ class SensitiveAccessNewTerms final : public Detector {
     if (!e.first_outcome) return;
     int c = Classify(e);
     if (c < 0) return;
-    if (opts_.ignore_user_agents && opts_.ignore_user_agents->Matches(e.user_agent)) return;
+    if (opts_.ignore_user_agents && opts_.ignore_user_agents->Matches(e.HashedUserAgent())) return;
     const absl::Time t = e.stage_timestamp;
     const bool learning = t < start_ + opts_.learning_period;
     auto& values = values_;

@@ -47,7 +47,7 @@ class SystemIdentityUntrustedSource final : public Detector {
     if (!e.first_outcome || trusted_.empty() || !users_) return;
     std::string_view ip = e.SourceIp();
     if (ip.empty() || IsLoopbackIp(ip) || trusted_.Contains(ip)) return;
-    if (!users_->Matches(e.username)) return;
+    if (!users_->Matches(e.HashedUsername())) return;
     if (!repeat_.Pass(absl::StrCat(ToAbsl(e.username), "\x1f", ToAbsl(ip)), e.stage_timestamp)) {
       return;
     }

@@ -47,11 +47,12 @@ absl::StatusOr<std::unique_ptr<PatternSet>> PatternSet::Create(
   return ps;
 }
 
-bool PatternSet::Matches(std::string_view s) const {
+bool PatternSet::Matches(HashedString hs) const {
+  const std::string_view s = hs.text;
   if (size_ == 0) return false;
   if (s.size() > Impl::kMaxMemoKey)
     return impl_->set.Match(re2::StringPiece(s.data(), s.size()), nullptr);
-  Impl::Slot& slot = impl_->memo[absl::HashOf(ToAbsl(s)) & (Impl::kMemoSlots - 1)];
+  Impl::Slot& slot = impl_->memo[hs.hash & (Impl::kMemoSlots - 1)];
   if (slot.used && slot.key == s) return slot.match;
   slot.match = impl_->set.Match(re2::StringPiece(s.data(), s.size()), nullptr);
   slot.key.assign(s.data(), s.size());
@@ -85,13 +86,12 @@ absl::StatusOr<std::unique_ptr<AllowList>> AllowList::Create(const Patterns& p,
 }
 
 bool AllowList::Matches(const AuditEvent& e) const {
-  if (users_ && (users_->Matches(e.username) ||
-                 (!e.impersonated_user.empty() && users_->Matches(e.impersonated_user)))) {
+  if (users_ && e.impersonated_user.empty()) {
+    if (users_->Matches(e.HashedUsername())) return true;
+  } else if (users_ && users_->Matches(e.HashedUsername()) &&
+             users_->Matches(e.impersonated_user)) {
     // When impersonating, both identities must be allowed for the event to be skipped.
-    if (e.impersonated_user.empty() ||
-        (users_->Matches(e.username) && users_->Matches(e.impersonated_user))) {
-      return true;
-    }
+    return true;
   }
   if (groups_) {
     for (std::string_view g : e.groups) {

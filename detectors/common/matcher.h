@@ -20,7 +20,9 @@ class PatternSet {
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<PatternSet>> Create(
       const std::vector<std::string>& patterns, std::string_view key_path);
   ~PatternSet();
-  bool Matches(std::string_view s) const;
+  bool Matches(std::string_view s) const { return Matches(HashedString{s, HashText(s)}); }
+  // With the string's hash computed already (AuditEvent::HashedUsername, HashedUserAgent).
+  bool Matches(HashedString s) const;
   size_t size() const { return size_; }
 
  private:

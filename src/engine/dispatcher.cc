@@ -164,6 +164,10 @@ void Dispatcher::Dispatch(AuditEvent& e, std::vector<Alert>& out) {
       e.first_outcome = false;
       break;
   }
+  // Hashed once here rather than by each detector's pattern lists (the parallel reader hashed
+  // them on a parse thread already).
+  if (e.username_hash == 0) e.username_hash = HashText(e.username);
+  if (e.user_agent_hash == 0) e.user_agent_hash = HashText(e.user_agent);
   for (uint16_t i : targets) {
     DetectorSlot& slot = slots_[i];
     if (slot.allow && slot.allow->Matches(e)) {

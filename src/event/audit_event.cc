@@ -116,6 +116,10 @@ void PodSpecView::Clear() {
   apparmor_annotations.clear();
 }
 
+uint64_t HashText(std::string_view s) {
+  return absl::HashOf(absl::string_view(s.data(), s.size()));
+}
+
 uint64_t DeliveryKey(const AuditEvent& e) {
   return absl::Hash<std::tuple<absl::string_view, int, int64_t, size_t>>{}(
       {absl::string_view(e.audit_id.data(), e.audit_id.size()), static_cast<int>(e.stage),

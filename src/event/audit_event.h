@@ -10,6 +10,14 @@
 
 namespace kaudit {
 
+// A string with its hash (HashText), computed once and shared by everything that hashes the same
+// string (the pattern lists of many detectors match the same user name and user agent).
+uint64_t HashText(std::string_view s);
+struct HashedString {
+  std::string_view text;
+  uint64_t hash;
+};
+
 // Audit event stages (audit.k8s.io). One request yields up to four events sharing auditID.
 enum class Stage : uint8_t {
   kUnknown = 0,
@@ -132,6 +140,10 @@ struct AuditEvent {
   // (the parallel reader does, on its parse threads); 0 = not computed.
   uint64_t delivery_key = 0;
   uint64_t started_key = 0;
+  // HashText of username and user_agent when computed already (ComputeEventKeys, or the
+  // dispatcher before it hands the event to the detectors); 0 = not computed.
+  uint64_t username_hash = 0;
+  uint64_t user_agent_hash = 0;
 
   LazyObjects* lazy = nullptr;
 
@@ -168,6 +180,13 @@ struct AuditEvent {
     return lazy ? lazy->ResponseCsr() : nullptr;
   }
 
+  HashedString HashedUsername() const {
+    return {username, username_hash != 0 ? username_hash : HashText(username)};
+  }
+  HashedString HashedUserAgent() const {
+    return {user_agent, user_agent_hash != 0 ? user_agent_hash : HashText(user_agent)};
+  }
+
   bool IsAnonymous() const;  // system:anonymous, system:unauthenticated group or no user
   bool HasGroup(std::string_view g) const;
   std::string_view SourceIp() const {
@@ -192,11 +211,13 @@ uint64_t DeliveryKey(const AuditEvent& e);
 // Key of a request's ResponseStarted event, by which its ResponseComplete is recognised as the
 // end of a long-running request rather than a second outcome.
 uint64_t ResponseStartedKey(std::string_view audit_id);
-// Computes both into the event (readers call it where work is cheaper than on the detectors'
-// thread).
+// Computes both, and the hashes of username and user agent, into the event (readers call it
+// where work is cheaper than on the detectors' thread).
 inline void ComputeEventKeys(AuditEvent& e) {
   e.delivery_key = DeliveryKey(e);
   if (e.IsOutcomeStage()) e.started_key = ResponseStartedKey(e.audit_id);
+  e.username_hash = HashText(e.username);
+  e.user_agent_hash = HashText(e.user_agent);
 }
 
 }  // namespace kaudit
