@@ -61,8 +61,15 @@ void NetworkOf(std::string_view ip, std::string& out) {
 }
 
 std::string_view UserAgentProduct(std::string_view ua) {
-  size_t end = 0;  // a plain loop: find_first_of calls memchr once per character
-  while (end < ua.size() && ua[end] != '/' && ua[end] != ' ') ++end;
+  // Two vectorised memchr scans (find_first_of would call memchr once per character).
+  if (ua.empty()) return ua;
+  size_t end = ua.size();
+  if (const void* p = std::memchr(ua.data(), '/', end)) {
+    end = static_cast<size_t>(static_cast<const char*>(p) - ua.data());
+  }
+  if (const void* p = std::memchr(ua.data(), ' ', end)) {
+    end = static_cast<size_t>(static_cast<const char*>(p) - ua.data());
+  }
   return ua.substr(0, end);
 }
 

@@ -62,6 +62,10 @@ TEST(ClientTest, AgentFamily) {
   EXPECT_EQ(out, "<none>");
   AgentFamily("Go-HTTP-Client 1.1", out);
   EXPECT_EQ(out, "go-http-client");
+  AgentFamily("Python requests/2.31", out);  // a space before the first slash
+  EXPECT_EQ(out, "python");
+  AgentFamily("/v1", out);
+  EXPECT_EQ(out, "<none>");
 }
 
 TEST(ClientTest, UserAgentProduct) {
