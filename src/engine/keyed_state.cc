@@ -27,7 +27,7 @@ void DistinctWindowCounter::DropOlder(KeyState& s, absl::Time horizon) {
   absl::Time oldest = absl::InfiniteFuture();
   absl::erase_if(s.values, [&](const auto& kv) {
     if (kv.second <= horizon) {
-      Erased(s, kv.first);
+      if (int tag = TagOf(kv.first); tag >= 0) --s.tagged[tag];
       return true;
     }
     oldest = std::min(oldest, kv.second);
@@ -36,10 +36,11 @@ void DistinctWindowCounter::DropOlder(KeyState& s, absl::Time horizon) {
   s.oldest = oldest;
 }
 
-void DistinctWindowCounter::Erased(KeyState& s, std::string_view value) {
-  if (opts_.tagged && !value.empty() && static_cast<unsigned char>(value[0]) < kMaxTags) {
-    --s.tagged[static_cast<unsigned char>(value[0])];
+int DistinctWindowCounter::TagOf(std::string_view value) const {
+  if (!opts_.tagged || value.empty() || static_cast<unsigned char>(value[0]) >= kMaxTags) {
+    return -1;
   }
+  return value[0];
 }
 
 void DistinctWindowCounter::AddValue(KeyState& s, std::string_view value, absl::Time t,
@@ -55,15 +56,13 @@ void DistinctWindowCounter::AddValue(KeyState& s, std::string_view value, absl::
       auto oldest =
           std::min_element(s.values.begin(), s.values.end(),
                            [](const auto& a, const auto& b) { return a.second < b.second; });
-      Erased(s, oldest->first);
+      if (int tag = TagOf(oldest->first); tag >= 0) --s.tagged[tag];
       s.values.erase(oldest);
       ++value_evictions_;
     }
     s.values.emplace(std::string(value), t);
     s.oldest = std::min(s.oldest, t);
-    if (opts_.tagged && !value.empty() && static_cast<unsigned char>(value[0]) < kMaxTags) {
-      ++s.tagged[static_cast<unsigned char>(value[0])];
-    }
+    if (int tag = TagOf(value); tag >= 0) ++s.tagged[tag];
   }
   if (!audit_id.empty()) {
     s.audit_ids.emplace_back(audit_id);

@@ -208,7 +208,8 @@ class DistinctWindowCounter {
  private:
   // Drops the values last seen at or before `horizon`.
   void DropOlder(KeyState& s, absl::Time horizon);
-  void Erased(KeyState& s, std::string_view value);
+  // The tag of `value` (Options::tagged), or -1.
+  int TagOf(std::string_view value) const;
 
   Options opts_;
   BoundedLruMap<KeyState> keys_;

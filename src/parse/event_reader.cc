@@ -730,10 +730,11 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
   std::deque<Chunk*> ordered;       // framed, not yet handed to the handler (input order)
   std::vector<std::unique_ptr<Chunk>> free_chunks;
   size_t in_flight = 0;
-  bool framing = false;  // a parse thread holds the framer (the state below)
+  bool framing = false;  // a thread holds the framer (the state below)
   bool framing_done = false;
 
-  // The framer: this Impl's buffer and the state below, used by one parse thread at a time.
+  // The framer: this Impl's buffer and the state below, used by one thread at a time (a parse
+  // thread, or this one while it would otherwise wait).
   ReaderStats framer_stats;  // bytes read by the framer (this Impl's Fill counts into stats_)
   std::vector<Chunk::Invalid> framer_invalids;
   absl::Status read_status;
