@@ -62,6 +62,10 @@ constexpr size_t kPad = simdjson::SIMDJSON_PADDING;
 constexpr size_t kMaxRawReported = 64 << 10;       // raw text handed to OnInvalid
 constexpr size_t kBatchBytes = 1 << 20;            // iterate_many batch size
 constexpr size_t kParallelChunkBytes = 256 << 10;  // chunk handed to a parse thread
+// A line longer than max_event_bytes, reported alike whether the framing loop finds it (it
+// does not fit the buffer) or the parse does (it fit a buffer grown for something else).
+constexpr std::string_view kOversizeLine = "line longer than max_event_bytes; skipped";
+constexpr size_t kOversizeRawBytes = 256;
 
 bool IsWs(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
@@ -502,7 +506,8 @@ class EventReader::Impl {
       if (s < e) {
         std::string_view line(buf_.get() + s, e - s);
         if (line.size() > opts_.max_event_bytes) {
-          Invalid(InvalidReason::kOversize, s, -1, "event larger than max_event_bytes", line);
+          Invalid(InvalidReason::kOversize, s, -1, kOversizeLine,
+                  line.substr(0, kOversizeRawBytes));
         } else {
           od::document doc;
           last_json_error_ = simdjson::SUCCESS;
@@ -572,7 +577,8 @@ class EventReader::Impl {
         LineAt(doc_pos);  // counts the newlines between the previous line and this one
         produced = true;
         if (src.size() > opts_.max_event_bytes) {
-          Invalid(InvalidReason::kOversize, doc_pos, -1, "event larger than max_event_bytes", src);
+          Invalid(InvalidReason::kOversize, doc_pos, -1, kOversizeLine,
+                  src.substr(0, kOversizeRawBytes));
           resume = le;
           continue;
         }
@@ -805,8 +811,9 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
       } else {
         cursor_pos_ = 0;
         cursor_line_ = 0;
-        Invalid(InvalidReason::kOversize, start, -1, "line longer than max_event_bytes; skipped",
-                std::string_view(buf_.get() + start, std::min<size_t>(filled_ - start, 256)));
+        Invalid(InvalidReason::kOversize, start, -1, kOversizeLine,
+                std::string_view(buf_.get() + start,
+                                 std::min<size_t>(filled_ - start, kOversizeRawBytes)));
         skipping = true;
         start = filled_;
         end = start;
@@ -1028,8 +1035,9 @@ absl::Status EventReader::Impl::Read(ByteSource& src, EventHandler& h, ReaderSta
       Reserve(std::min(cap_ * 2, opts_.max_event_bytes + 1));
       end = start;
     } else {
-      Invalid(InvalidReason::kOversize, start, -1, "line longer than max_event_bytes; skipped",
-              std::string_view(buf_.get() + start, std::min<size_t>(filled_ - start, 256)));
+      Invalid(InvalidReason::kOversize, start, -1, kOversizeLine,
+              std::string_view(buf_.get() + start,
+                               std::min<size_t>(filled_ - start, kOversizeRawBytes)));
       skipping = true;
       start = filled_;
       end = start;
