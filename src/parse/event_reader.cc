@@ -504,24 +504,20 @@ class EventReader::Impl {
       while (s < e && IsWs(buf_[s])) ++s;
       while (e > s && IsWs(buf_[e - 1])) --e;
       if (s < e) {
+        // (Not longer than max_event_bytes: ProcessLines took those out.)
         std::string_view line(buf_.get() + s, e - s);
-        if (line.size() > opts_.max_event_bytes) {
-          Invalid(InvalidReason::kOversize, s, -1, kOversizeLine,
-                  line.substr(0, kOversizeRawBytes));
-        } else {
-          od::document doc;
-          last_json_error_ = simdjson::SUCCESS;
-          auto ec = line_parser_
-                        .iterate(simdjson::padded_string_view(line.data(), line.size(),
-                                                              buf_end() - line.data()))
-                        .get(doc);
-          bool emitted = false;
-          if (ec) {
-            last_json_error_ = ec;
-            ReportJsonError(s, line);
-          } else if (HandleDoc(doc, s, line, &emitted) == DocResult::kJsonError) {
-            ReportJsonError(s, line);
-          }
+        od::document doc;
+        last_json_error_ = simdjson::SUCCESS;
+        auto ec = line_parser_
+                      .iterate(simdjson::padded_string_view(line.data(), line.size(),
+                                                            buf_end() - line.data()))
+                      .get(doc);
+        bool emitted = false;
+        if (ec) {
+          last_json_error_ = ec;
+          ReportJsonError(s, line);
+        } else if (HandleDoc(doc, s, line, &emitted) == DocResult::kJsonError) {
+          ReportJsonError(s, line);
         }
       }
       p = le + 1;
@@ -539,9 +535,30 @@ class EventReader::Impl {
     buf_[filled_ + 1] = '"';
   }
 
+  // Complete lines [begin, end). A line longer than max_event_bytes is reported and skipped
+  // here, before any parse, exactly as the framing loop reports one that does not fit its
+  // buffer: whether a line is too long must not depend on how large the buffer happens to be
+  // (grown for an earlier document, or a parallel read's chunk). Only a range longer than
+  // max_event_bytes can hold such a line, so the usual range is not scanned.
+  void ProcessLines(size_t begin, size_t end) {
+    if (end - begin <= opts_.max_event_bytes) return ProcessLineRun(begin, end);
+    size_t run = begin;
+    for (size_t p = begin; p < end;) {
+      const size_t le = LineEnd(p, end);
+      if (le - p > opts_.max_event_bytes) {
+        if (p > run) ProcessLineRun(run, p);
+        Invalid(InvalidReason::kOversize, p, -1, kOversizeLine,
+                std::string_view(buf_.get() + p, std::min(le - p, kOversizeRawBytes)));
+        run = std::min(le + 1, end);
+      }
+      p = le + 1;
+    }
+    if (end > run) ProcessLineRun(run, end);
+  }
+
   // Fast path over complete lines [begin, end): iterate_many, falling back to SlowLines around
   // whatever it cannot parse.
-  void ProcessLines(size_t begin, size_t end) {
+  void ProcessLineRun(size_t begin, size_t end) {
     SealData();
     size_t pos = begin;
     while (pos < end) {
@@ -576,12 +593,6 @@ class EventReader::Impl {
         std::string_view src(buf_.get() + doc_pos, re - doc_pos);
         LineAt(doc_pos);  // counts the newlines between the previous line and this one
         produced = true;
-        if (src.size() > opts_.max_event_bytes) {
-          Invalid(InvalidReason::kOversize, doc_pos, -1, kOversizeLine,
-                  src.substr(0, kOversizeRawBytes));
-          resume = le;
-          continue;
-        }
         if (le == end && EndsInputUnclosed(doc_pos, src, end)) {
           // The last line of the input, cut off inside a string: iterate_many hands it out,
           // and its last token's length runs past the buffer (found by fuzzing under ASan).
