@@ -66,8 +66,8 @@ struct ReaderOptions {
   // handler on the calling thread strictly in input order (handler calls, counts and
   // locations are the same as with 1, except that on hostile input a malformed line's reason
   // or offset can depend on where its chunk ends); the calling thread parses a later chunk
-  // while the next one is not ready. Multi-line documents and ParseBuffer() always parse on the calling
-  // thread.
+  // while the next one is not ready. Multi-line documents and ParseBuffer() always parse on the
+  // calling thread.
   int threads = 1;
   // With threads == 1: let simdjson run stage 1 of the next iterate_many batch on a helper
   // thread (its default). Off, the read uses exactly one thread.
