@@ -16,8 +16,8 @@ namespace kaudit::parse_internal {
 struct ExtractScratch {
   std::vector<std::string_view> groups, impersonated_groups, source_ips;
   size_t max_items = 1024;
-  uint64_t truncated = 0;
-  Rfc3339Parser times;  // the event's timestamps
+  uint64_t truncated = 0;  // list items beyond max_items in the last object
+  Rfc3339Parser times;     // the event's timestamps
   // The pod objects detectors read (PodObjectsWanted), read in the same pass: pods[0] for the
   // requestObject, pods[1] for the responseObject, valid when pod_parsed[i].
   ParsedPodObject pods[2];

@@ -244,6 +244,7 @@ bool ExtractObject(od::object obj, AuditEvent& e, ExtractScratch& s, ExtractErro
                    ObjectKind& kind, OnItem&& on_item) {
   using namespace detail;  // NOLINT
   e = AuditEvent();
+  s.truncated = 0;
   s.pod_parsed[0] = s.pod_parsed[1] = false;
   s.groups.clear();
   s.impersonated_groups.clear();

@@ -66,6 +66,7 @@ constexpr size_t kParallelChunkBytes = 256 << 10;  // chunk handed to a parse th
 // does not fit the buffer) or the parse does (it fit a buffer grown for something else).
 constexpr std::string_view kOversizeLine = "line longer than max_event_bytes; skipped";
 constexpr size_t kOversizeRawBytes = 256;
+constexpr std::string_view kTrailingContent = "more after the JSON document on its line";
 
 bool IsWs(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
@@ -302,7 +303,7 @@ class EventReader::Impl {
   absl::Status ReadLinesParallel(ByteSource& src, EventHandler& h, ReaderStats& st,
                                  const std::function<void(uint64_t)>& progress, size_t first,
                                  bool eof);
-  enum class DocResult { kDone, kJsonError };
+  enum class DocResult { kDone, kJsonError, kList };
 
   void Reserve(size_t n) {
     if (n <= cap_) return;
@@ -337,14 +338,13 @@ class EventReader::Impl {
   void Invalid(InvalidReason r, size_t pos, int64_t item, std::string_view detail,
                std::string_view raw) {
     stats_->invalid[static_cast<int>(r)]++;
-    ++reported_;
     Location loc{name_, LineAt(pos), base_offset_ + pos, item};
     handler_->OnInvalid(r, loc, detail, raw.substr(0, kMaxRawReported));
   }
 
   void Emit(AuditEvent& e, std::string_view raw, const ExtractScratch& s) {
     stats_->events++;
-    ++reported_;
+    stats_->list_items_truncated += s.truncated;
     e.raw = raw;
     lazy_.Reset(e.request_object, e.response_object, buf_end());
     if (s.pod_parsed[0]) lazy_.PresetRequestPod(s.pods[0]);
@@ -385,32 +385,60 @@ class EventReader::Impl {
     return true;
   }
 
-  template <typename Doc>
-  DocResult HandleDoc(Doc& doc, size_t pos, std::string_view raw, bool* emitted) {
+  // What a document of a JSON line came to, held back (Hold) until the fast path has seen that
+  // the document is its whole line: the line's one record.
+  struct Held {
+    bool any = false;
+    bool event = false;  // events_[0] (scratch_[0]); else an invalid document
+    InvalidReason reason = InvalidReason::kMalformedJson;
+    size_t pos = 0;
+    std::string_view detail, raw;
+  };
+  void DocInvalid(InvalidReason r, size_t pos, std::string_view detail, std::string_view raw) {
+    if (!hold_) return Invalid(r, pos, -1, detail, raw);
+    held_ = Held{true, false, r, pos, detail, raw};
+  }
+  void DocEmit(std::string_view raw) {
+    if (!hold_) return Emit(events_[0], raw, scratch_[0]);
+    held_ = Held{true, true, InvalidReason::kMalformedJson, 0, {}, raw};
+  }
+  // Hands the held record over. The event's strings stay valid until the next document is read.
+  void Deliver() {
+    if (!held_.any) return;
+    held_.any = false;
+    if (held_.event) return Emit(events_[0], held_.raw, scratch_[0]);
+    Invalid(held_.reason, held_.pos, -1, held_.detail, held_.raw);
+  }
+  // The fast path's: the document is counted when its record is handed over.
+  void Release() {
     stats_->documents++;
+    Deliver();
+  }
+
+  // Reads one top-level document. An Event (or a bad document) is handed over, or held with
+  // hold_; an EventList's or array's items are handed over as they are read, unless
+  // lists_to_line_ (the fast path) says to leave the document to the line parse (kList) first.
+  template <typename Doc>
+  DocResult HandleDoc(Doc& doc, size_t pos, std::string_view raw) {
     // The extractor checks the document after the lenient pod walk (ReadEventObject).
     for (ExtractScratch& s : scratch_) s.doc = &static_cast<od::document&>(doc);
-    const uint64_t before = reported_;
-    auto done = [&](DocResult r) {
-      *emitted = reported_ != before;
-      return r;
-    };
     od::json_type t;
     if (auto ec = doc.type().get(t); ec) {
       last_json_error_ = ec;
-      return done(DocResult::kJsonError);
+      return DocResult::kJsonError;
     }
     if (t == od::json_type::array) {
+      if (lists_to_line_) return DocResult::kList;
       od::array arr;
       if (auto ec = doc.get_array().get(arr); ec) {
         last_json_error_ = ec;
-        return done(DocResult::kJsonError);
+        return DocResult::kJsonError;
       }
       int64_t index = 0;
       for (auto item : arr) {
-        if (!HandleItem(item, pos, index++)) return done(DocResult::kJsonError);
+        if (!HandleItem(item, pos, index++)) return DocResult::kJsonError;
       }
-      return done(DocResult::kDone);
+      return DocResult::kDone;
     }
     if (t != od::json_type::object) {
       // Consume the scalar so that garbage ("this is not json") is told from valid JSON.
@@ -433,29 +461,37 @@ class EventReader::Impl {
       }
       if (ec) {
         last_json_error_ = ec;
-        return done(DocResult::kJsonError);
+        return DocResult::kJsonError;
       }
-      Invalid(InvalidReason::kNotAnObject, pos, -1, "document is not a JSON object", raw);
-      return done(DocResult::kDone);
+      DocInvalid(InvalidReason::kNotAnObject, pos, "document is not a JSON object", raw);
+      return DocResult::kDone;
     }
     od::object obj;
     if (auto ec = doc.get_object().get(obj); ec) {
       last_json_error_ = ec;
-      return done(DocResult::kJsonError);
+      return DocResult::kJsonError;
     }
     ExtractError err;
     ObjectKind kind;
-    auto on_item = [&](auto& item, int64_t index) { return HandleItem(item, pos, index); };
+    bool list = false;
+    auto on_item = [&](auto& item, int64_t index) {
+      if (lists_to_line_) {
+        list = true;
+        return false;
+      }
+      return HandleItem(item, pos, index);
+    };
     if (!ExtractObject(obj, events_[0], scratch_[0], err, kind, on_item)) {
+      if (list) return DocResult::kList;
       if (err.json_error != simdjson::SUCCESS) {
         if (last_json_error_ == simdjson::SUCCESS) last_json_error_ = err.json_error;
-        return done(DocResult::kJsonError);
+        return DocResult::kJsonError;
       }
-      Invalid(err.reason, pos, -1, err.detail, raw);
-      return done(DocResult::kDone);
+      DocInvalid(err.reason, pos, err.detail, raw);
+      return DocResult::kDone;
     }
-    if (kind == ObjectKind::kEvent) Emit(events_[0], raw, scratch_[0]);
-    return done(DocResult::kDone);
+    if (kind == ObjectKind::kEvent) DocEmit(raw);
+    return DocResult::kDone;
   }
 
   size_t LineEnd(size_t pos, size_t limit) const {
@@ -488,14 +524,20 @@ class EventReader::Impl {
   void ReportJsonError(size_t pos, std::string_view raw) {
     simdjson::error_code ec = last_json_error_ ? last_json_error_ : simdjson::TAPE_ERROR;
     InvalidReason reason = ReasonForJsonError(ec);
+    std::string_view detail = simdjson::error_message(ec);
     if (reason == InvalidReason::kMalformedJson && !raw.empty() && LooksCutOff(raw)) {
       reason = InvalidReason::kTruncated;
+    } else if (ec == simdjson::INCOMPLETE_ARRAY_OR_OBJECT && !raw.empty() && !LooksCutOff(raw)) {
+      // simdjson's check that the root object or array closes at the end of the text: it is
+      // closed, and something follows it.
+      reason = InvalidReason::kMalformedJson;
+      detail = kTrailingContent;
     }
-    Invalid(reason, pos, -1, simdjson::error_message(ec), raw);
+    Invalid(reason, pos, -1, detail, raw);
   }
 
-  // Slow path: parses each line that starts in [begin, window_end) on its own (lines may run
-  // to limit). Returns the position after the last line handled.
+  // The line parse: each line that starts in [begin, window_end) (lines may run to limit) is
+  // parsed on its own and is one record. Returns the position after the last line handled.
   size_t SlowLines(size_t begin, size_t window_end, size_t limit) {
     size_t p = begin;
     while (p < window_end && p < limit) {
@@ -503,26 +545,50 @@ class EventReader::Impl {
       size_t s = p, e = le;
       while (s < e && IsWs(buf_[s])) ++s;
       while (e > s && IsWs(buf_[e - 1])) --e;
-      if (s < e) {
-        // (Not longer than max_event_bytes: ProcessLines took those out.)
-        std::string_view line(buf_.get() + s, e - s);
-        od::document doc;
-        last_json_error_ = simdjson::SUCCESS;
-        auto ec = line_parser_
-                      .iterate(simdjson::padded_string_view(line.data(), line.size(),
-                                                            buf_end() - line.data()))
-                      .get(doc);
-        bool emitted = false;
-        if (ec) {
-          last_json_error_ = ec;
-          ReportJsonError(s, line);
-        } else if (HandleDoc(doc, s, line, &emitted) == DocResult::kJsonError) {
-          ReportJsonError(s, line);
-        }
-      }
+      if (s < e) LineRecord(s, e);
       p = le + 1;
     }
     return std::min(p, limit);
+  }
+
+  // The trimmed line [s, e) as one record: its event, or why it is not one. (Not longer than
+  // max_event_bytes: ProcessLines took those out.) More after a whole document on the line makes
+  // the line malformed; after an EventList's items, it is reported besides them.
+  void LineRecord(size_t s, size_t e) {
+    // Sealed where it ends as the data is (SealData), for the time of the parse: a document
+    // left open would otherwise read on into whatever follows the line in the buffer.
+    const char after[2] = {buf_[e], buf_[e + 1]};
+    buf_[e] = buf_[e + 1] = '"';
+    LineRecordSealed(s, e);
+    buf_[e] = after[0];
+    buf_[e + 1] = after[1];
+  }
+  void LineRecordSealed(size_t s, size_t e) {
+    std::string_view line(buf_.get() + s, e - s);
+    od::document doc;
+    last_json_error_ = simdjson::SUCCESS;
+    auto ec = line_parser_
+                  .iterate(simdjson::padded_string_view(line.data(), line.size(),
+                                                        buf_end() - line.data()))
+                  .get(doc);
+    if (ec) {
+      last_json_error_ = ec;
+      return ReportJsonError(s, line);
+    }
+    stats_->documents++;
+    hold_ = true;
+    const DocResult r = HandleDoc(doc, s, line);
+    hold_ = false;
+    if (r != DocResult::kDone) {
+      held_.any = false;
+      return ReportJsonError(s, line);
+    }
+    const bool whole = !held_.any || held_.event;  // read to its end
+    if (whole && !doc.current_location().error()) {
+      held_.any = false;
+      return Invalid(InvalidReason::kMalformedJson, s, -1, kTrailingContent, line);
+    }
+    Deliver();
   }
 
   // Two quotes right after the data: the first ends any scan for a closing quote that a
@@ -556,87 +622,117 @@ class EventReader::Impl {
     if (end > run) ProcessLineRun(run, end);
   }
 
-  // Fast path over complete lines [begin, end): iterate_many, falling back to SlowLines around
-  // whatever it cannot parse.
-  void ProcessLineRun(size_t begin, size_t end) {
-    SealData();
-    size_t pos = begin;
-    while (pos < end) {
-      while (pos < end && IsWs(buf_[pos])) ++pos;
-      if (pos >= end) break;
-      od::document_stream stream;
-      if (stream_parser_.iterate_many(buf_.get() + pos, end - pos, kBatchBytes).get(stream)) {
-        pos = SlowLines(pos, std::min(end, pos + kBatchBytes), end);
-        continue;
-      }
-      size_t resume = pos;
-      bool produced = false, failed = false;
-      for (auto it = stream.begin(); it != stream.end(); ++it) {
-        const size_t doc_pos = pos + it.current_index();
-        od::document_reference doc;
-        last_json_error_ = simdjson::SUCCESS;
-        if ((*it).get(doc)) {
-          failed = true;
-          size_t from = resume;
-          while (from < end && IsWs(buf_[from])) ++from;
-          // A batch-level error (before any document) covers the whole batch window;
-          // otherwise only the line where it surfaced.
-          size_t window = produced ? LineEnd(from, end) : std::min(end, from + kBatchBytes);
-          resume = SlowLines(from, std::max(window, from + 1), end);
-          break;
-        }
-        // The event's text is its line. (simdjson's iterator::source() would walk every
-        // structural index of the document a second time.)
-        const size_t le = LineEnd(doc_pos, end);
-        size_t re = le;
-        while (re > doc_pos && IsWs(buf_[re - 1])) --re;
-        std::string_view src(buf_.get() + doc_pos, re - doc_pos);
-        LineAt(doc_pos);  // counts the newlines between the previous line and this one
-        produced = true;
-        if (le == end && EndsInputUnclosed(doc_pos, src, end)) {
-          // The last line of the input, cut off inside a string: iterate_many hands it out,
-          // and its last token's length runs past the buffer (found by fuzzing under ASan).
-          Invalid(InvalidReason::kTruncated, doc_pos, -1, "incomplete document at end of input",
-                  src);
-          resume = le;
-          continue;
-        }
-        bool emitted = false;
-        if (HandleDoc(doc, doc_pos, src, &emitted) == DocResult::kJsonError) {
-          failed = true;
-          if (emitted) {
-            ReportJsonError(doc_pos, std::string_view(buf_.get() + doc_pos, le - doc_pos));
-            resume = std::min(le + 1, end);
-          } else {
-            resume = SlowLines(doc_pos, doc_pos + 1, end);
-          }
-          break;
-        }
-        resume = le;
-        cursor_pos_ = le;  // no newline in [doc_pos, le)
-      }
-      if (!failed) {
-        size_t trunc = stream.truncated_bytes();
-        resume = trunc > 0 ? SlowLines(end - trunc, end, end) : end;
-      } else if (resume < end && resume - pos < kBatchBytes / 4) {
-        // Errors are dense here: restarting iterate_many after each bad line would run stage 1
-        // over a whole batch per line (quadratic on a file of bad lines). Parse the next
-        // window line by line instead, at a cost linear in its bytes.
-        resume = SlowLines(resume, std::min(end, resume + kBatchBytes), end);
-      }
-      pos = std::max(resume, pos + 1);
-    }
+  size_t SkipWs(size_t p, size_t end) const {
+    while (p < end && IsWs(buf_[p])) ++p;
+    return p;
   }
 
-  // True for a document that runs to the end of the input (`end`) and does not close there:
-  // an object or array whose last byte (before trailing whitespace) is not '}' or ']'.
-  bool EndsInputUnclosed(size_t doc_pos, std::string_view src, size_t end) const {
-    while (!src.empty() && IsWs(src.back())) src.remove_suffix(1);
-    if (src.empty()) return false;
-    size_t e = end;
-    while (e > doc_pos && IsWs(buf_[e - 1])) --e;
-    if (doc_pos + src.size() < e) return false;  // another document follows
-    return (src.front() == '{' || src.front() == '[') && src.back() != '}' && src.back() != ']';
+  // Fast path over complete lines [begin, end): iterate_many over batches of lines. Each line is
+  // one record, exactly as LineRecord makes it. Only events are handed over from here, each once
+  // the next document is seen to start at the first byte of the next line: simdjson found that
+  // start by counting the event's brackets to zero, so the event closed within its line and was
+  // all of it. (An event is read to its closing brace; past the last document of a batch
+  // simdjson reads the next batch's first byte, or the seal at `end`, and fails.) Everything
+  // else (a document spanning lines or sharing one, a bad document, an EventList, a batch that
+  // does not parse) goes to LineRecord from that document's line on. So the records do not
+  // depend on where batches, buffers or a parallel read's chunks end.
+  void ProcessLineRun(size_t begin, size_t end) {
+    SealData();
+    size_t pos = SkipWs(begin, end);
+    if (pos >= end) return;
+    {
+      // One line is parsed as a line.
+      size_t last = end;
+      while (last > pos && IsWs(buf_[last - 1])) --last;
+      if (LineEnd(pos, end) >= last) {
+        SlowLines(pos, end, end);
+        return;
+      }
+    }
+    // Sealed at `end` for the time of the parse, whatever the buffer holds next.
+    const char after[2] = {buf_[end], buf_[end + 1]};
+    buf_[end] = buf_[end + 1] = '"';
+    while (pos < end) {
+      pos = SkipWs(pos, end);
+      if (pos >= end) break;
+      pos = ProcessStream(pos, end);
+    }
+    buf_[end] = after[0];
+    buf_[end + 1] = after[1];
+  }
+
+  // One iterate_many over [pos, end) until it ends or fails; returns where to go on.
+  size_t ProcessStream(size_t pos, size_t end) {
+    od::document_stream stream;
+    if (stream_parser_.iterate_many(buf_.get() + pos, end - pos, kBatchBytes).get(stream)) {
+      return SlowLines(pos, std::min(end, pos + kBatchBytes), end);
+    }
+    size_t expect = pos;   // where the next document must start
+    size_t resume = pos;   // lines before it are handed over
+    size_t held_le = pos;  // the held event's line end
+    size_t fail_at = pos;  // the first line to parse as a line after a failure
+    bool failed = false, any_doc = false;
+    for (auto it = stream.begin(); it != stream.end(); ++it) {
+      const size_t doc_pos = pos + it.current_index();
+      od::document_reference doc;
+      last_json_error_ = simdjson::SUCCESS;
+      if ((*it).get(doc) || doc_pos != expect) {
+        failed = true;
+        if (doc_pos > expect && doc_pos < end) fail_at = doc_pos;
+        break;
+      }
+      if (held_.any) {
+        Release();
+        cursor_pos_ = held_le;  // no newline in [held event, held_le)
+      }
+      resume = doc_pos;
+      any_doc = true;
+      const size_t le = LineEnd(doc_pos, end);
+      expect = SkipWs(std::min(le + 1, end), end);
+      size_t re = le;
+      while (re > doc_pos && IsWs(buf_[re - 1])) --re;
+      LineAt(doc_pos);  // counts the newlines between the previous line and this one
+      // The input's last line, with no newline after it: as a line (and not read here: cut off
+      // inside a string, its last token would run past the buffer).
+      if (le == end) break;
+      hold_ = lists_to_line_ = true;
+      const DocResult r =
+          HandleDoc(doc, doc_pos, std::string_view(buf_.get() + doc_pos, re - doc_pos));
+      hold_ = lists_to_line_ = false;
+      if (r != DocResult::kDone || (held_.any && !held_.event)) {
+        held_.any = false;
+        failed = true;
+        break;
+      }
+      held_le = le;
+    }
+    if (!failed) {
+      // The last event was its whole line when nothing but whitespace follows its line up to
+      // the end, or to what iterate_many left at the end as incomplete, which must not start on
+      // the event's own line.
+      const size_t tail = end - stream.truncated_bytes();
+      if (held_.any && expect >= tail && (tail > held_le || tail == end)) {
+        Release();
+        cursor_pos_ = held_le;
+        resume = tail;
+      }
+      held_.any = false;
+      return SlowLines(resume, end, end);  // the last line if not handed over, and the rest
+    }
+    held_.any = false;
+    // From the held event's line on as lines: through the line where the stream failed, or a
+    // whole batch when it failed at its first document.
+    const size_t window = std::max(
+        any_doc ? LineEnd(std::max(fail_at, resume), end) + 1 : std::min(end, pos + kBatchBytes),
+        resume + 1);
+    size_t next = SlowLines(resume, window, end);
+    if (next < end && next - pos < kBatchBytes / 4) {
+      // Errors are dense here: restarting iterate_many after each bad line would run stage 1
+      // over a whole batch per line (quadratic on a file of bad lines). Parse the next
+      // window line by line instead, at a cost linear in its bytes.
+      next = SlowLines(next, std::min(end, next + kBatchBytes), end);
+    }
+    return std::max(next, pos + 1);
   }
 
   // Multi-line documents (a JSON array, a pretty-printed Event or EventList, concatenated
@@ -661,8 +757,8 @@ class EventReader::Impl {
         return;
       }
       std::string_view src = it.source();
-      bool emitted = false;
-      if (HandleDoc(doc, doc_pos, src, &emitted) == DocResult::kJsonError) {
+      stats_->documents++;
+      if (HandleDoc(doc, doc_pos, src) == DocResult::kJsonError) {
         ReportJsonError(doc_pos, src);
         return;  // cannot resynchronise inside a multi-line document
       }
@@ -673,18 +769,21 @@ class EventReader::Impl {
     }
   }
 
-  // Decides between JSON lines and multi-line documents from the start of the input.
-  bool LooksMultiLine(size_t first) const {
+  // Decides between JSON lines and multi-line documents from the start of the input: its first
+  // `lim` bytes, which are all of it with `whole`. nullopt when they do not show it yet (the
+  // first line, or the character after it, is not there) and more could.
+  std::optional<bool> LooksMultiLine(size_t first, size_t lim, bool whole) const {
     if (buf_[first] == '[') return true;
     if (buf_[first] != '{') return false;
-    size_t le = LineEnd(first, filled_);
-    if (le >= filled_) return false;  // one (possibly long) line
+    const bool more = !whole && lim < opts_.max_event_bytes + 2;
+    const size_t le = LineEnd(first, lim);
+    if (le >= lim) return more ? std::nullopt : std::optional<bool>(false);  // one long line
     size_t e = le;
     while (e > first && IsWs(buf_[e - 1])) --e;
     if (buf_[e - 1] == '}') return false;  // a complete one-line object: JSON lines
-    size_t n = le + 1;
-    while (n < filled_ && IsWs(buf_[n])) ++n;
-    return !(n < filled_ && buf_[n] == '{');  // next line starts an object: truncated line
+    const size_t n = SkipWs(le + 1, lim);
+    if (n >= lim) return more ? std::nullopt : std::optional<bool>(true);
+    return buf_[n] != '{';  // next line starts an object: a truncated line
   }
 
   ReaderOptions opts_;
@@ -695,7 +794,9 @@ class EventReader::Impl {
   ExtractScratch scratch_[2];
   AuditEvent events_[2];
   simdjson::error_code last_json_error_ = simdjson::SUCCESS;
-  uint64_t reported_ = 0;                // events + invalid reported so far
+  bool hold_ = false;           // HandleDoc holds a document's record in held_
+  bool lists_to_line_ = false;  // HandleDoc leaves EventLists and arrays to LineRecord
+  Held held_;
   std::optional<uint64_t> next_record_;  // see EventReader::next_record_offset()
 
   std::unique_ptr<char[]> buf_;
@@ -993,22 +1094,37 @@ absl::Status EventReader::Impl::Read(ByteSource& src, EventHandler& h, ReaderSta
   }
 
   KAUDIT_ASSIGN_OR_RETURN(bool eof, Fill(src));
+  // The format is told from the first line and the first character after it, read in full up
+  // to a bound, so that it never depends on how much the buffer happened to hold.
+  const size_t look = opts_.max_event_bytes + 2;
   size_t first = 0;
-  if (filled_ >= 3 && std::memcmp(buf_.get(), "\xEF\xBB\xBF", 3) == 0) first = 3;  // BOM
-  while (first < filled_ && IsWs(buf_[first])) ++first;
+  bool multi_line = false;
+  while (true) {
+    const size_t lim = std::min(filled_, look);
+    first = filled_ >= 3 && std::memcmp(buf_.get(), "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;  // BOM
+    first = SkipWs(first, lim);
+    std::optional<bool> m =
+        first < lim ? LooksMultiLine(first, lim, eof && lim == filled_) : std::nullopt;
+    if (m.has_value() || eof || lim >= look) {
+      multi_line = m.value_or(false);
+      break;
+    }
+    if (filled_ == cap_) Reserve(std::min(cap_ * 2, look));
+    KAUDIT_ASSIGN_OR_RETURN(eof, Fill(src));
+  }
+  first = SkipWs(first, filled_);
   if (first >= filled_ && eof) return absl::OkStatus();
 
-  if (first < filled_ && LooksMultiLine(first)) {
-    while (!eof) {
-      if (filled_ == cap_) {
-        if (cap_ >= opts_.max_document_bytes) {
-          Invalid(InvalidReason::kOversize, first, -1,
-                  "multi-line document larger than max_document_bytes; rest of input skipped", {});
-          return absl::OkStatus();
-        }
-        Reserve(std::min(opts_.max_document_bytes, cap_ * 2));
-      }
+  if (multi_line) {
+    // Larger than max_document_bytes is told by the input's size, not the buffer's.
+    while (!eof && filled_ <= opts_.max_document_bytes) {
+      if (filled_ == cap_) Reserve(std::min(opts_.max_document_bytes + 1, cap_ * 2));
       KAUDIT_ASSIGN_OR_RETURN(eof, Fill(src));
+    }
+    if (filled_ > opts_.max_document_bytes) {
+      Invalid(InvalidReason::kOversize, first, -1,
+              "multi-line document larger than max_document_bytes; rest of input skipped", {});
+      return absl::OkStatus();
     }
     ProcessDocuments(first, filled_);
     next_record_ = filled_;

@@ -64,10 +64,9 @@ struct ReaderOptions {
   // input into chunks of whole lines and parses them on N - 1 threads (with the pod objects
   // detectors read: PodObjectsWanted in pod_object_walk.h), and hands the events to the
   // handler on the calling thread strictly in input order (handler calls, counts and
-  // locations are the same as with 1, except that on hostile input a malformed line's reason
-  // or offset can depend on where its chunk ends); the calling thread parses a later chunk
-  // while the next one is not ready. Multi-line documents and ParseBuffer() always parse on the
-  // calling thread.
+  // locations are the same as with 1, on any input: FuzzFraming checks it); the calling thread
+  // parses a later chunk while the next one is not ready. Multi-line documents and
+  // ParseBuffer() always parse on the calling thread.
   int threads = 1;
   // With threads == 1: let simdjson run stage 1 of the next iterate_many batch on a helper
   // thread (its default). Off, the read uses exactly one thread.
@@ -78,10 +77,10 @@ struct ReaderOptions {
 };
 
 struct ReaderStats {
-  uint64_t bytes = 0;      // decompressed bytes read
-  uint64_t documents = 0;  // top-level JSON documents seen
-  uint64_t events = 0;     // valid events handed to the handler
-  uint64_t list_items_truncated = 0;
+  uint64_t bytes = 0;                 // decompressed bytes read
+  uint64_t documents = 0;             // top-level JSON documents seen
+  uint64_t events = 0;                // valid events handed to the handler
+  uint64_t list_items_truncated = 0;  // groups and source IPs beyond max_list_items, dropped
   std::array<uint64_t, kNumInvalidReasons> invalid{};
   uint64_t invalid_total() const;
   void Add(const ReaderStats& o);
@@ -90,7 +89,11 @@ struct ReaderStats {
 // Reads audit events from JSON lines (streamed through a reused buffer with simdjson's
 // iterate_many), a single Event, an EventList, a JSON array of either, or concatenated
 // pretty-printed documents. Bad input is reported to the handler and never stops the read;
-// only I/O errors end it.
+// only I/O errors end it. In JSON lines each line is one record (an event, an EventList's or
+// array's items, or one invalid report), the same whatever lines, buffer ends or chunk ends
+// surround it: a cut-off line is never joined to the next, and more after a document on its
+// line makes the line malformed_json. The format is told from the first line and the first
+// character after it.
 class EventReader {
  public:
   explicit EventReader(ReaderOptions options = {});

@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "src/common/strings.h"
 #include "src/common/time_util.h"
 #include "src/parse/byte_source.h"
 #include "tests/support/test_util.h"
@@ -47,6 +48,11 @@ std::vector<std::string> RealEvents() {
     pos = nl + 1;
   }
   return out;
+}
+
+std::string RealEventId(const std::string& line) {
+  CollectingHandler h = ParseString(line);
+  return h.events.size() == 1 ? h.events[0].audit_id : "?";
 }
 
 std::vector<std::string> Ids(const CollectingHandler& h) {
@@ -150,7 +156,7 @@ TEST(EventReaderTest, JsonLinesEventListArrayPrettyAndGzipYieldTheSameEvents) {
 TEST(EventReaderTest, BadLinesAreCountedWithLocationAndNeverStopTheRead) {
   std::vector<std::string> good = RealEvents();
   std::string bad_utf8 = good[3];
-  bad_utf8.replace(bad_utf8.find("system:admin"), 1, "\xff");
+  bad_utf8[bad_utf8.find("system:admin")] = '\xff';
   std::vector<std::string> lines = {
       good[0],
       R"({"kind":"Event","auditID":"x","stage":"Resp)",  // truncated (2)
@@ -250,6 +256,138 @@ TEST(EventReaderTest, EventListItemErrorsNameTheItem) {
   EXPECT_EQ(h.invalid[0].reason, InvalidReason::kMissingField);
   EXPECT_EQ(h.invalid[1].item, 2);
   EXPECT_EQ(h.invalid[1].reason, InvalidReason::kNotAnObject);
+}
+
+// Each line of JSON lines is one record, whatever surrounds it: a line cut off is not glued to
+// the next one, and more after a whole document on its line makes the line malformed. So a
+// line's record is the same amid any other lines, in batches of lines, across buffer ends and
+// in a parallel read's chunks.
+TEST(EventReaderTest, EachLineIsOneRecordWhateverSurroundsIt) {
+  std::vector<std::string> events = RealEvents();
+  const std::string& e = events[0];
+  const std::string cut = e.substr(0, e.size() / 2);  // ends inside a string
+  const std::string kMore = "malformed_json more after the JSON document on its line";
+  // Each line, and its record ("event <auditID>" or "<reason> <detail>").
+  std::vector<std::pair<std::string, std::string>> lines = {
+      {e, "event " + RealEventId(e)},
+      {cut, "truncated A string is opened, but never closed."},
+      {events[1], "event " + RealEventId(events[1])},
+      {absl::StrCat(e, " ", events[2]), kMore},  // two events on one line
+      {absl::StrCat(e, "}"), kMore},             // a superfluous brace
+      {R"({"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"x","stage":[)",
+       "truncated JSON document ended early in the middle of an object or array."},
+      {R"(1]})", "malformed_json Unexpected trailing content in the JSON input."},
+      {absl::StrCat(e, " garbage"), kMore},
+      {absl::StrCat(e, R"( "x")"), kMore},
+      // More after it that is incomplete where a batch ends.
+      {absl::StrCat(e, " [1,"),
+       "truncated JSON document ended early in the middle of an object or array."},
+      {absl::StrCat("  ", events[5], "\r"), "event " + RealEventId(events[5])},
+      {R"({"kind":"EventList","items":[)" + events[6] + "]}", "event " + RealEventId(events[6])},
+      {absl::StrCat(R"({"kind":"EventList","items":[)", events[7], "]} 7"), kMore},
+      {"[" + events[8] + "]", "event " + RealEventId(events[8])},
+      {"42", "not_an_object document is not a JSON object"},
+      {events[9], "event " + RealEventId(events[9])},
+  };
+  auto records = [](const CollectingHandler& h) {
+    // Events and invalid records apart: each line here holds one or the other.
+    std::vector<std::string> out;
+    for (const auto& ev : h.events) out.push_back("event " + ev.audit_id);
+    for (const auto& inv : h.invalid) {
+      out.push_back(
+          absl::StrCat(ToAbsl(InvalidReasonName(inv.reason)), " ", inv.detail, " @", inv.line));
+    }
+    return out;
+  };
+  std::vector<std::string> want_events, want_invalid;
+  std::string data;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto& [line, record] = lines[i];
+    absl::StrAppend(&data, line, "\n");
+    if (absl::StartsWith(record, "event ")) {
+      want_events.push_back(record);
+    } else {
+      want_invalid.push_back(absl::StrCat(record, " @", i + 1));
+    }
+    // Between two good events, the same record, and the events around it kept.
+    CollectingHandler amid =
+        ParseString(absl::StrCat(events[3], "\n", line, "\n", events[4], "\n"));
+    std::vector<std::string> want = {"event " + RealEventId(events[3])};
+    if (absl::StartsWith(record, "event ")) want.push_back(record);
+    want.push_back("event " + RealEventId(events[4]));
+    if (!absl::StartsWith(record, "event ")) want.push_back(absl::StrCat(record, " @2"));
+    EXPECT_EQ(records(amid), want) << "line " << i + 1;
+    // And as the last line.
+    CollectingHandler last = ParseString(absl::StrCat(events[3], "\n", line, "\n"));
+    want.erase(want.begin() + (absl::StartsWith(record, "event ") ? 2 : 1));
+    EXPECT_EQ(records(last), want) << "last line " << i + 1;
+  }
+  for (size_t chunk : {size_t{1} << 20, size_t{4096}}) {
+    for (int threads : {1, 2}) {
+      ReaderOptions o;
+      o.chunk_bytes = chunk;
+      o.threads = threads;
+      o.max_chunks_in_flight = 2;
+      EventReader reader(o);
+      CollectingHandler h;
+      auto src = MemoryByteSource("test", data);
+      ASSERT_TRUE(reader.Read(*src, h).ok());
+      std::vector<std::string> got = records(h);
+      std::vector<std::string> want = want_events;
+      want.insert(want.end(), want_invalid.begin(), want_invalid.end());
+      EXPECT_EQ(got, want) << chunk << " " << threads;
+      // Documents: every line but the one whose string never closes (no document starts).
+      EXPECT_EQ(reader.stats().documents, lines.size() - 1) << chunk << " " << threads;
+    }
+  }
+}
+
+// Multi-line or JSON lines is told from the whole first line and what follows it, however
+// little the first read holds.
+TEST(EventReaderTest, TheFormatIsToldFromTheWholeFirstLine) {
+  std::vector<std::string> events = RealEvents();
+  // A pretty-printed EventList whose first line is longer than a small reader's first buffer
+  // (4 KiB), and which is longer than the buffer that first line grows it to.
+  std::string pretty = absl::StrCat(
+      R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{"annotations":{"a":")",
+      std::string(4500, 'x'), "\"}},\n", R"(  "items": [)", "\n");
+  for (size_t i = 0; i < 20; ++i)
+    absl::StrAppend(&pretty, "    ", events[i], i < 19 ? "," : "", "\n");
+  absl::StrAppend(&pretty, "  ]\n}\n");
+  ReaderOptions small;
+  small.chunk_bytes = 1024;
+  for (const ReaderOptions& o : {small, ReaderOptions()}) {
+    EventReader reader(o);
+    CollectingHandler h;
+    auto src = MemoryByteSource("test", pretty);
+    ASSERT_TRUE(reader.Read(*src, h).ok());
+    EXPECT_EQ(h.events.size(), 20u) << o.chunk_bytes;
+    EXPECT_TRUE(h.invalid.empty()) << o.chunk_bytes;
+  }
+}
+
+// Groups and source IPs beyond max_list_items are dropped and counted.
+TEST(EventReaderTest, ListsAreCutToMaxListItemsAndTheRestCounted) {
+  std::string e = ExecEvent();
+  e = absl::StrReplaceAll(e, {{R"("groups":[)", R"("groups":["g1","g2","g3",)"}});
+  ReaderOptions o;
+  o.max_list_items = 2;
+  EventReader reader(o);
+  CollectingHandler h;
+  reader.ParseBuffer(absl::StrCat(e, "\n", R"({"kind":"EventList","items":[)", e, "]}\n"), "t", h);
+  ASSERT_EQ(h.events.size(), 2u);
+  CollectingHandler full = ParseString(e);
+  ASSERT_EQ(full.events.size(), 1u);
+  const size_t groups = full.events[0].groups.size(), ips = full.events[0].source_ips.size();
+  ASSERT_GE(groups, 3u);
+  ASSERT_GE(ips, 1u);
+  for (const auto& ev : h.events) {
+    EXPECT_EQ(ev.groups, std::vector<std::string>(full.events[0].groups.begin(),
+                                                  full.events[0].groups.begin() + 2));
+    EXPECT_EQ(ev.source_ips.size(), std::min<size_t>(ips, 2));
+  }
+  const uint64_t per_event = (groups - 2) + (ips > 2 ? ips - 2 : 0);
+  EXPECT_EQ(reader.stats().list_items_truncated, 2 * per_event);
 }
 
 TEST(EventReaderTest, DeepNestingIsSkippedOrRejectedNeverFatal) {
