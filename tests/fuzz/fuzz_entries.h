@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 // Entry points shared by the libFuzzer targets (tests/fuzz/*_fuzz.cc) and the regression unit
@@ -11,10 +12,14 @@
 namespace kaudit::fuzz {
 
 // EventReader over the bytes: streamed (small chunks, so documents straddle chunk boundaries)
-// and as one in-memory body (ParseBuffer). Every field of every event is read.
+// with one thread and with two, which must make the same handler calls and counts (else a
+// trap), and as one in-memory body (ParseBuffer). Every field of every event is read.
 void FuzzFraming(const uint8_t* data, size_t size);
 // ParseBuffer, then the full dispatcher with every detector enabled, then Finish.
 void FuzzDetectors(const uint8_t* data, size_t size);
+// FuzzFraming's streamed reads with one thread and with two (small chunks, two in flight):
+// both readers' handler calls and counts when they differ, else empty.
+std::string FramingDifference(const uint8_t* data, size_t size);
 // PodSpecParser and K8sObjectParser over the bytes as a Kubernetes object.
 void FuzzPodSpec(const uint8_t* data, size_t size);
 // LoadConfigString, then BuildDetectors when the config loads.

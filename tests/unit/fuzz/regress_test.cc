@@ -46,6 +46,27 @@ TEST(FuzzRegressTest, CrashInputsStayFixed) {
   RecordProperty("inputs", inputs);
 }
 
+// FuzzFraming traps when its one-thread and two-thread reads differ; this says how, over the
+// framing crash inputs and real files (cut into pieces and joined, as the fuzzer would).
+TEST(FuzzRegressTest, FramingReadsWithOneAndTwoThreadsAgree) {
+  std::vector<std::string> inputs;
+  for (const char* d : {"tests/data/regress/framing", "tests/data/falco"}) {
+    for (const auto& entry : fs::directory_iterator(SourcePath(d))) {
+      if (entry.is_regular_file()) inputs.push_back(ReadFile(entry.path().string()));
+    }
+  }
+  const std::string scenario = ReadFile(SourcePath("tests/data/scenario/attack.jsonl"));
+  inputs.push_back(scenario);
+  for (size_t cut = 97; cut < scenario.size(); cut += 4099) {
+    // A line cut short and the rest joined on.
+    inputs.push_back(scenario.substr(0, cut) + scenario.substr(cut + 37));
+  }
+  ASSERT_GT(inputs.size(), 200u);
+  for (const std::string& in : inputs) {
+    EXPECT_EQ(fuzz::FramingDifference(reinterpret_cast<const uint8_t*>(in.data()), in.size()), "");
+  }
+}
+
 TEST(FuzzRegressTest, HandWrittenHostileInputs) {
   std::vector<std::string> inputs = {
       "",
