@@ -83,6 +83,23 @@ uint64_t CountNewlines(const char* p, const char* end) {
   return n;
 }
 
+// Two quotes at `p` (as SealData writes them after the data) while it lives, then the two bytes
+// there put back: a parse of the text before `p` stops there, whatever follows it.
+class ScopedSeal {
+ public:
+  explicit ScopedSeal(char* p) : p_(p), saved_{p[0], p[1]} { p[0] = p[1] = '"'; }
+  ~ScopedSeal() {
+    p_[0] = saved_[0];
+    p_[1] = saved_[1];
+  }
+  ScopedSeal(const ScopedSeal&) = delete;
+  ScopedSeal& operator=(const ScopedSeal&) = delete;
+
+ private:
+  char* p_;
+  char saved_[2];
+};
+
 // Owned copies of strings that do not point into a chunk's buffer (simdjson unescapes strings
 // with escapes into the parser's own buffer, which the next document reuses).
 class Arena {
@@ -555,15 +572,8 @@ class EventReader::Impl {
   // max_event_bytes: ProcessLines took those out.) More after a whole document on the line makes
   // the line malformed; after an EventList's items, it is reported besides them.
   void LineRecord(size_t s, size_t e) {
-    // Sealed where it ends as the data is (SealData), for the time of the parse: a document
-    // left open would otherwise read on into whatever follows the line in the buffer.
-    const char after[2] = {buf_[e], buf_[e + 1]};
-    buf_[e] = buf_[e + 1] = '"';
-    LineRecordSealed(s, e);
-    buf_[e] = after[0];
-    buf_[e + 1] = after[1];
-  }
-  void LineRecordSealed(size_t s, size_t e) {
+    // A document left open would otherwise read on into whatever follows the line.
+    ScopedSeal seal(buf_.get() + e);
     std::string_view line(buf_.get() + s, e - s);
     od::document doc;
     last_json_error_ = simdjson::SUCCESS;
@@ -649,16 +659,12 @@ class EventReader::Impl {
         return;
       }
     }
-    // Sealed at `end` for the time of the parse, whatever the buffer holds next.
-    const char after[2] = {buf_[end], buf_[end + 1]};
-    buf_[end] = buf_[end + 1] = '"';
+    ScopedSeal seal(buf_.get() + end);  // whatever the buffer holds after `end`
     while (pos < end) {
       pos = SkipWs(pos, end);
       if (pos >= end) break;
       pos = ProcessStream(pos, end);
     }
-    buf_[end] = after[0];
-    buf_[end + 1] = after[1];
   }
 
   // One iterate_many over [pos, end) until it ends or fails; returns where to go on.
