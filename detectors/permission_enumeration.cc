@@ -99,7 +99,8 @@ class PermissionEnumeration final : public Detector {
     const auto& n = st.tagged;
     // Per-key baselines of distinct refused paths and distinct paths (keys prefixed d / m).
     bool ready = false;
-    base_key_.assign("d");
+    base_key_.clear();
+    base_key_.push_back('d');
     base_key_.append(key_);
     const size_t denied_paths =
         baseline_.Observe(base_key_, n[kDeniedPath], t, t_.denied_paths, &ready);

@@ -94,13 +94,13 @@ TEST(BurstBaselineTest, PermissionEnumerationLearnsItsPathThresholds) {
   std::string learn;
   for (int w = 0; w < 40; ++w) {
     for (int i = 0; i < 12; ++i)
-      learn += Refused("10.1.1.1", w * 300 + i * 20, "s" + std::to_string(i));
+      learn += Refused("10.1.1.1", w * 300 + i * 20, absl::StrCat("s", i));
   }
   auto during = RunDetector(id, learn, kFastLearning);
   EXPECT_GT(during.alerts.size(), 0u);
   std::string usual, walk;
   for (int i = 0; i < 12; ++i)
-    usual += Refused("10.1.1.1", 40 * 300 + i * 20, "s" + std::to_string(i));
+    usual += Refused("10.1.1.1", 40 * 300 + i * 20, absl::StrCat("s", i));
   for (int i = 0; i < 40; ++i)
     walk += Refused("10.1.1.1", 40 * 300 + i * 5, "w" + std::to_string(i));
   EXPECT_EQ(RunDetector(id, learn + usual, kFastLearning).alerts.size(), during.alerts.size());

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+
 namespace kaudit {
 namespace {
 
@@ -90,7 +92,7 @@ TEST(DistinctWindowCounterTest, TaggedCountsFollowExpiryRefreshEvictionAndReset)
   auto at = [&](int s) { return t0 + absl::Seconds(s); };
   auto add = [&](char tag, std::string_view v, int s) -> DistinctWindowCounter::KeyState& {
     DistinctWindowCounter::KeyState& st = c.Touch("k", at(s));
-    c.AddValue(st, std::string(1, tag) + std::string(v), at(s), "");
+    c.AddValue(st, absl::StrCat(absl::string_view(&tag, 1), ToAbsl(v)), at(s), "");
     return st;
   };
   add(0, "a", 0);
