@@ -258,17 +258,16 @@ TEST(EventReaderTest, EventListItemErrorsNameTheItem) {
   EXPECT_EQ(h.invalid[1].reason, InvalidReason::kNotAnObject);
 }
 
-// Each line of JSON lines is one record, whatever surrounds it: a line cut off is not glued to
-// the next one, and more after a whole document on its line makes the line malformed. So a
-// line's record is the same amid any other lines, in batches of lines, across buffer ends and
-// in a parallel read's chunks.
-TEST(EventReaderTest, EachLineIsOneRecordWhateverSurroundsIt) {
-  std::vector<std::string> events = RealEvents();
+// Lines of every kind, with the record each must give ("event <auditID>" or "<reason>
+// <detail>").
+struct LineCase {
+  std::string line, record;
+};
+std::vector<LineCase> LinesOfEveryKind(const std::vector<std::string>& events) {
   const std::string& e = events[0];
   const std::string cut = e.substr(0, e.size() / 2);  // ends inside a string
   const std::string kMore = "malformed_json more after the JSON document on its line";
-  // Each line, and its record ("event <auditID>" or "<reason> <detail>").
-  std::vector<std::pair<std::string, std::string>> lines = {
+  return {
       {e, "event " + RealEventId(e)},
       {cut, "truncated A string is opened, but never closed."},
       {events[1], "event " + RealEventId(events[1])},
@@ -289,20 +288,39 @@ TEST(EventReaderTest, EachLineIsOneRecordWhateverSurroundsIt) {
       {"42", "not_an_object document is not a JSON object"},
       {events[9], "event " + RealEventId(events[9])},
   };
-  auto records = [](const CollectingHandler& h) {
-    // Events and invalid records apart: each line here holds one or the other.
-    std::vector<std::string> out;
-    for (const auto& ev : h.events) out.push_back("event " + ev.audit_id);
-    for (const auto& inv : h.invalid) {
-      out.push_back(
-          absl::StrCat(ToAbsl(InvalidReasonName(inv.reason)), " ", inv.detail, " @", inv.line));
-    }
-    return out;
-  };
+}
+
+// Events, then invalid records with their lines: each line of LinesOfEveryKind holds one or
+// the other.
+std::vector<std::string> Records(const CollectingHandler& h) {
+  std::vector<std::string> out;
+  for (const auto& ev : h.events) out.push_back("event " + ev.audit_id);
+  for (const auto& inv : h.invalid) {
+    out.push_back(
+        absl::StrCat(ToAbsl(InvalidReasonName(inv.reason)), " ", inv.detail, " @", inv.line));
+  }
+  return out;
+}
+
+std::vector<std::string> ReadRecords(const std::string& data, ReaderOptions o) {
+  EventReader reader(o);
+  CollectingHandler h;
+  auto src = MemoryByteSource("test", data);
+  EXPECT_TRUE(reader.Read(*src, h).ok());
+  return Records(h);
+}
+
+// Each line of JSON lines is one record, whatever surrounds it: a line cut off is not glued to
+// the next one, and more after a whole document on its line makes the line malformed. So a
+// line's record is the same amid any other lines, in batches of lines, across buffer ends and
+// in a parallel read's chunks.
+TEST(EventReaderTest, EachLineIsOneRecordWhateverSurroundsIt) {
+  std::vector<std::string> events = RealEvents();
+  std::vector<LineCase> cases = LinesOfEveryKind(events);
   std::vector<std::string> want_events, want_invalid;
   std::string data;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    const auto& [line, record] = lines[i];
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const auto& [line, record] = cases[i];
     absl::StrAppend(&data, line, "\n");
     if (absl::StartsWith(record, "event ")) {
       want_events.push_back(record);
@@ -316,11 +334,11 @@ TEST(EventReaderTest, EachLineIsOneRecordWhateverSurroundsIt) {
     if (absl::StartsWith(record, "event ")) want.push_back(record);
     want.push_back("event " + RealEventId(events[4]));
     if (!absl::StartsWith(record, "event ")) want.push_back(absl::StrCat(record, " @2"));
-    EXPECT_EQ(records(amid), want) << "line " << i + 1;
+    EXPECT_EQ(Records(amid), want) << "line " << i + 1;
     // And as the last line.
     CollectingHandler last = ParseString(absl::StrCat(events[3], "\n", line, "\n"));
     want.erase(want.begin() + (absl::StartsWith(record, "event ") ? 2 : 1));
-    EXPECT_EQ(records(last), want) << "last line " << i + 1;
+    EXPECT_EQ(Records(last), want) << "last line " << i + 1;
   }
   for (size_t chunk : {size_t{1} << 20, size_t{4096}}) {
     for (int threads : {1, 2}) {
@@ -332,14 +350,50 @@ TEST(EventReaderTest, EachLineIsOneRecordWhateverSurroundsIt) {
       CollectingHandler h;
       auto src = MemoryByteSource("test", data);
       ASSERT_TRUE(reader.Read(*src, h).ok());
-      std::vector<std::string> got = records(h);
+      std::vector<std::string> got = Records(h);
       std::vector<std::string> want = want_events;
       want.insert(want.end(), want_invalid.begin(), want_invalid.end());
       EXPECT_EQ(got, want) << chunk << " " << threads;
       // Documents: every line but the one whose string never closes (no document starts).
-      EXPECT_EQ(reader.stats().documents, lines.size() - 1) << chunk << " " << threads;
+      EXPECT_EQ(reader.stats().documents, cases.size() - 1) << chunk << " " << threads;
     }
   }
+}
+
+// The same over several megabytes, so that iterate_many's 1 MiB batches (several to a 4 MiB
+// buffer) end next to lines of every kind, compared with a parallel read and small buffers.
+TEST(EventReaderTest, EachLineIsOneRecordAcrossBatchEnds) {
+  std::vector<std::string> events = RealEvents();
+  std::vector<std::string> ids;
+  for (const std::string& ev : events) ids.push_back("event " + RealEventId(ev));
+  std::vector<LineCase> cases = LinesOfEveryKind(events);
+  std::string data;
+  std::vector<std::string> want, want_invalid;
+  uint64_t line = 0;
+  for (size_t i = 0; data.size() < (3 << 20) + 12345; ++i) {
+    for (size_t k = 0; k <= i % 4; ++k) {  // runs of good events of varying length
+      const size_t j = (i + k) % events.size();
+      absl::StrAppend(&data, events[j], "\n");
+      want.push_back(ids[j]);
+      ++line;
+    }
+    const LineCase& c = cases[i % cases.size()];
+    absl::StrAppend(&data, c.line, "\n");
+    ++line;
+    if (absl::StartsWith(c.record, "event ")) {
+      want.push_back(c.record);
+    } else {
+      want_invalid.push_back(absl::StrCat(c.record, " @", line));
+    }
+  }
+  want.insert(want.end(), want_invalid.begin(), want_invalid.end());
+  ReaderOptions o;
+  EXPECT_EQ(ReadRecords(data, o), want);
+  o.threads = 2;
+  EXPECT_EQ(ReadRecords(data, o), want);
+  o.threads = 1;
+  o.chunk_bytes = 64 << 10;
+  EXPECT_EQ(ReadRecords(data, o), want);
 }
 
 // Multi-line or JSON lines is told from the whole first line and what follows it, however
