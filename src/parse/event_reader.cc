@@ -611,6 +611,40 @@ class EventReader::Impl {
     buf_[filled_ + 1] = '"';
   }
 
+  // Where the whole lines in the buffer from `start` end: after its last newline, at its end at
+  // the end of input, or at `start` when more must be read first (growing the buffer, up to
+  // max_event_bytes + 1, for a line longer than it). A line longer than max_event_bytes is
+  // reported and skipped through its newline (`skipping`), which may advance `start`. The
+  // sequential read and the parallel framer cut the input alike with this.
+  size_t CutLines(size_t& start, bool& skipping, bool eof) {
+    const void* nl = memrchr(buf_.get() + start, '\n', filled_ - start);
+    if (skipping) {
+      const void* first_nl = memchr(buf_.get() + start, '\n', filled_ - start);
+      if (first_nl == nullptr) {
+        start = filled_;  // keep discarding
+        return start;
+      }
+      start = static_cast<size_t>(static_cast<const char*>(first_nl) - buf_.get()) + 1;
+      skipping = false;
+      nl = memrchr(buf_.get() + start, '\n', filled_ - start);
+    }
+    if (nl != nullptr) return static_cast<size_t>(static_cast<const char*>(nl) - buf_.get()) + 1;
+    if (eof) return filled_;
+    if (start > 0) return start;  // room left (after compaction): read more
+    if (cap_ < opts_.max_event_bytes + 1) {
+      Reserve(std::min(cap_ * 2, opts_.max_event_bytes + 1));
+      return start;
+    }
+    cursor_pos_ = 0;  // start is 0
+    cursor_line_ = base_line_;
+    Invalid(
+        InvalidReason::kOversize, start, -1, kOversizeLine,
+        std::string_view(buf_.get() + start, std::min<size_t>(filled_ - start, kOversizeRawBytes)));
+    skipping = true;
+    start = filled_;
+    return start;
+  }
+
   // Complete lines [begin, end). A line longer than max_event_bytes is reported and skipped
   // here, before any parse, exactly as the framing loop reports one that does not fit its
   // buffer: whether a line is too long must not depend on how large the buffer happens to be
@@ -903,39 +937,7 @@ absl::Status EventReader::Impl::ReadLinesParallel(ByteSource& src, EventHandler&
         if (at_eof && filled_ == 0) return false;
       }
       refill = true;
-      size_t end;
-      const void* nl = memrchr(buf_.get() + start, '\n', filled_ - start);
-      if (skipping) {
-        const void* first_nl = memchr(buf_.get() + start, '\n', filled_ - start);
-        if (first_nl == nullptr) {
-          start = filled_;
-        } else {
-          start = static_cast<size_t>(static_cast<const char*>(first_nl) - buf_.get()) + 1;
-          skipping = false;
-          nl = memrchr(buf_.get() + start, '\n', filled_ - start);
-        }
-      }
-      if (skipping) {
-        end = start;
-      } else if (nl != nullptr) {
-        end = static_cast<size_t>(static_cast<const char*>(nl) - buf_.get()) + 1;
-      } else if (at_eof) {
-        end = filled_;
-      } else if (start > 0) {
-        end = start;
-      } else if (cap_ < opts_.max_event_bytes + 1) {
-        Reserve(std::min(cap_ * 2, opts_.max_event_bytes + 1));
-        end = start;
-      } else {
-        cursor_pos_ = 0;
-        cursor_line_ = 0;
-        Invalid(InvalidReason::kOversize, start, -1, kOversizeLine,
-                std::string_view(buf_.get() + start,
-                                 std::min<size_t>(filled_ - start, kOversizeRawBytes)));
-        skipping = true;
-        start = filled_;
-        end = start;
-      }
+      const size_t end = CutLines(start, skipping, at_eof);
       if (end == 0) continue;
       // Hand [0, end) over; the rest moves to a fresh buffer.
       std::unique_ptr<char[]> next = std::move(c.buf);
@@ -1144,37 +1146,7 @@ absl::Status EventReader::Impl::Read(ByteSource& src, EventHandler& h, ReaderSta
   size_t start = first;
   bool skipping = false;  // discarding the rest of an oversize line
   while (true) {
-    size_t end;
-    const void* nl = memrchr(buf_.get() + start, '\n', filled_ - start);
-    if (skipping) {
-      const void* first_nl = memchr(buf_.get() + start, '\n', filled_ - start);
-      if (first_nl == nullptr) {
-        start = filled_;  // keep discarding
-      } else {
-        start = static_cast<size_t>(static_cast<const char*>(first_nl) - buf_.get()) + 1;
-        skipping = false;
-        nl = memrchr(buf_.get() + start, '\n', filled_ - start);
-      }
-    }
-    if (skipping) {
-      end = start;
-    } else if (nl != nullptr) {
-      end = static_cast<size_t>(static_cast<const char*>(nl) - buf_.get()) + 1;
-    } else if (eof) {
-      end = filled_;
-    } else if (start > 0) {
-      end = start;  // room left (after compaction): read more
-    } else if (cap_ < opts_.max_event_bytes + 1) {
-      Reserve(std::min(cap_ * 2, opts_.max_event_bytes + 1));
-      end = start;
-    } else {
-      Invalid(InvalidReason::kOversize, start, -1, kOversizeLine,
-              std::string_view(buf_.get() + start,
-                               std::min<size_t>(filled_ - start, kOversizeRawBytes)));
-      skipping = true;
-      start = filled_;
-      end = start;
-    }
+    const size_t end = CutLines(start, skipping, eof);
     if (end > start) ProcessLines(start, end);
     // Compact: keep [end, filled_).
     cursor_pos_ = std::min(cursor_pos_, end);
