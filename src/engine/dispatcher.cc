@@ -192,6 +192,10 @@ void Dispatcher::Finish(std::vector<Alert>& out) {
   }
 }
 
+void Dispatcher::AbandonDetectors() {
+  for (DetectorSlot& slot : slots_) (void)slot.detector.release();
+}
+
 void Dispatcher::DrainSummaries(std::vector<Alert>& out) {
   for (auto& s : summaries_) {
     counters_[s.slot].alerts[static_cast<int>(s.alert.severity)]++;

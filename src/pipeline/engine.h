@@ -49,6 +49,9 @@ class Engine final : public EventHandler {
   // End of input: stateful detectors and aggregation windows emit what they hold, and
   // persistent detector state is saved (engine.state_dir).
   void Finish();
+  // After Finish and the last Snapshot, for a process about to exit: see
+  // Dispatcher::AbandonDetectors. Nothing but destruction may follow.
+  void AbandonDetectorsForExit() { dispatcher_.AbandonDetectors(); }
   // Saves every persistent detector's state to engine.state_dir (no-op without one). Failures
   // are logged and counted (state_save_failures); the previous files stay intact.
   void SaveState();

@@ -327,6 +327,7 @@ absl::StatusOr<RunSummary> Replayer::Impl::Run(const ReplayOptions& opts) {
   }
   RunSummary out = snapshot();
   engine_->LogNotJudged(out);
+  if (opts.process_exits_after) engine_->AbandonDetectorsForExit();
   return out;
 }
 

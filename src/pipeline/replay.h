@@ -38,6 +38,10 @@ struct ReplayOptions {
   std::string checkpoint_path;
   absl::Duration checkpoint_interval = absl::Seconds(1);
   std::string output_file;  // the primary alert output (-o), "" = stdout
+  // The process exits after this run: the detectors' state is left to the OS rather than freed
+  // entry by entry (Engine::AbandonDetectorsForExit), which saves that serial tail of a replay.
+  // The Replayer must only be destroyed afterwards.
+  bool process_exits_after = false;
 };
 
 // Forensic replay: reads inputs in time order through the parser, runs every enabled detector
