@@ -243,7 +243,8 @@ class ChunkRecorder final : public EventHandler {
     l.ips = c_.AddItems(e.source_ips);
     c_.lists.push_back(l);
     o.lazy = nullptr;
-    ComputeEventKeys(o);  // here on a parse thread, not on the detectors'
+    // Here on a parse thread, not on the detectors' (a held line's event has them already).
+    if (o.delivery_key == 0) ComputeEventKeys(o);
     // Pod objects read by the parse (copied into entries that keep their vectors' capacity).
     std::array<int32_t, 2>& pod_of = c_.pod_of.emplace_back(std::array<int32_t, 2>{-1, -1});
     const ParsedPodObject* parsed[2] = {lazy_.preset_request_pod(), lazy_.preset_response_pod()};
@@ -418,6 +419,11 @@ class EventReader::Impl {
   void DocEmit(std::string_view raw) {
     if (!hold_) return Emit(events_[0], raw, scratch_[0]);
     held_ = Held{true, true, InvalidReason::kMalformedJson, 0, {}, raw};
+    // The handler's duplicate check misses the cache otherwise; held until the next document
+    // is read, the event's slots arrive meanwhile.
+    events_[0].raw = raw;
+    ComputeEventKeys(events_[0]);
+    handler_->Prefetch(events_[0]);
   }
   // Hands the held record over. The event's strings stay valid until the next document is read.
   void Deliver() {
