@@ -31,6 +31,7 @@ class AnonymousProbe final : public Detector {
     info_.mitre = {"T1526", "T1190", "T1613"};
     info_.catalog_ids = {"C02", "C21"};
     info_.interest.stages = Interest::OutcomeStages();
+    info_.interest.traits = EventTrait::kAnonymous;
     info_.stateful = repeat_.enabled();
   }
 

@@ -28,6 +28,7 @@ class AnonymousRequestAllowed final : public Detector {
     info_.mitre = {"T1078.001", "T1190"};
     info_.catalog_ids = {"C01", "C03"};
     info_.interest.stages = Interest::OutcomeStages();
+    info_.interest.traits = EventTrait::kAnonymous;
   }
 
   const DetectorInfo& info() const override { return info_; }

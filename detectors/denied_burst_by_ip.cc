@@ -35,6 +35,7 @@ class DeniedBurstByIp final : public WindowedBurstDetector {
     info_.mitre = {"T1613", "T1046", "T1110"};
     info_.catalog_ids = {"C11", "S8"};  // S8: DETECTIONS.md stateful #8 (per-key baselines)
     info_.interest.stages = Interest::OutcomeStages();
+    info_.interest.traits = EventTrait::kRefused;
     info_.stateful = true;
   }
 

@@ -30,6 +30,7 @@ class ForbiddenRequest final : public Detector {
     info_.catalog_ids = {"C10", "C15", "C09"};
     if (!all_ && !sa_) info_.interest.verbs = Interest::Verbs({Verb::kCreate});
     info_.interest.stages = Interest::OutcomeStages();
+    info_.interest.traits = EventTrait::kRefused;
     info_.default_allow_users = {"system:node:[^:]+"};
   }
 

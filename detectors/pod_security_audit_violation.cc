@@ -25,6 +25,7 @@ class PodSecurityAuditViolation final : public Detector {
     info_.mitre = {"T1610", "T1611"};
     info_.catalog_ids = {"C58"};
     info_.interest.stages = Interest::OutcomeStages();
+    info_.interest.traits = EventTrait::kPodSecurityViolation;
   }
 
   const DetectorInfo& info() const override { return info_; }

@@ -29,6 +29,7 @@ class PrivilegedImpersonation final : public Detector {
     info_.mitre = {"T1134", "T1078.004"};
     info_.catalog_ids = {"C83"};
     info_.interest.stages = Interest::OutcomeStages();
+    info_.interest.traits = EventTrait::kImpersonating;
   }
 
   const DetectorInfo& info() const override { return info_; }

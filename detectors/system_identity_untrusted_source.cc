@@ -35,7 +35,9 @@ class SystemIdentityUntrustedSource final : public Detector {
     info_.severity = Severity::kHigh;
     info_.mitre = {"T1078.004", "T1528", "T1550.001"};
     info_.catalog_ids = {"C06"};
-    info_.interest.stages = Interest::OutcomeStages();
+    // Without trusted networks (or users to watch) there is nothing to judge: the dispatcher
+    // shows it no event.
+    if (!trusted_.empty() && users_) info_.interest.stages = Interest::OutcomeStages();
     info_.stateful = repeat_.enabled();
   }
 

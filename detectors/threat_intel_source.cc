@@ -32,7 +32,8 @@ class ThreatIntelSource final : public Detector {
     info_.severity = Severity::kMedium;
     info_.mitre = {"T1090.003", "T1078"};
     info_.catalog_ids = {"C05"};
-    info_.interest.stages = Interest::OutcomeStages();
+    // Without a list there is nothing to match: the dispatcher shows it no event.
+    if (!tor_.empty() || !intel_.empty()) info_.interest.stages = Interest::OutcomeStages();
     info_.stateful = repeat_.enabled();
   }
 

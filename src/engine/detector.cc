@@ -2,6 +2,19 @@
 
 namespace kaudit {
 
+uint32_t EventTraits(const AuditEvent& e) {
+  uint32_t t = 0;
+  if (e.IsAnonymous()) t |= EventTrait::kAnonymous;
+  if (!e.impersonated_user.empty() || !e.impersonated_groups.empty()) {
+    t |= EventTrait::kImpersonating;
+  }
+  if (e.response_code == 401 || e.response_code == 403 || e.decision == "forbid") {
+    t |= EventTrait::kRefused;
+  }
+  if (!e.pod_security_audit_violations.empty()) t |= EventTrait::kPodSecurityViolation;
+  return t;
+}
+
 uint32_t Interest::Verbs(std::initializer_list<Verb> vs) {
   uint32_t m = 0;
   for (Verb v : vs) m |= Bit(v);

@@ -15,12 +15,29 @@
 
 namespace kaudit {
 
+// Properties of an event that the dispatcher tests once per event (EventTraits), so that a
+// detector which judges only events having them is not called for the others.
+struct EventTrait {
+  static constexpr uint32_t kAnonymous = 1u << 0;      // AuditEvent::IsAnonymous()
+  static constexpr uint32_t kImpersonating = 1u << 1;  // an impersonated user or group
+  static constexpr uint32_t kRefused = 1u << 2;        // code 401 or 403, or decision "forbid"
+  // The pod-security.kubernetes.io/audit-violations annotation is set.
+  static constexpr uint32_t kPodSecurityViolation = 1u << 3;
+};
+// The EventTrait bits `e` has.
+uint32_t EventTraits(const AuditEvent& e);
+
 // Which events a detector wants. The dispatcher indexes detectors by verb x resource x stage
-// so that an event reaches only the detectors that may care about it.
+// so that an event reaches only the detectors that may care about it, and then shows it only
+// events with all of the detector's `traits`. A detector may narrow its Interest from its
+// configuration (none while it has nothing to match against).
 struct Interest {
   uint32_t verbs = ~0u;                // bit per Verb
   uint32_t stages = 0;                 // bit per Stage
   std::vector<std::string> resources;  // objectRef.resource values; empty = every event
+  // EventTrait bits: the detector judges only events with every one of them (0 = any event).
+  // A promise the detector keeps: it would have alerted on none of the others.
+  uint32_t traits = 0;
 
   static constexpr uint32_t Bit(Verb v) { return 1u << static_cast<int>(v); }
   static constexpr uint32_t Bit(Stage s) { return 1u << static_cast<int>(s); }

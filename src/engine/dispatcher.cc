@@ -46,6 +46,7 @@ Dispatcher::Dispatcher(std::vector<DetectorSlot> slots, DispatcherOptions option
   table_.resize(static_cast<size_t>(kNumStages) * kNumVerbs * num_resources_);
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Interest& in = slots_[i].detector->info().interest;
+    traits_.push_back(in.traits);
     if (slots_[i].detector->info().stateful) stateful_.push_back(static_cast<uint16_t>(i));
     if (slots_[i].aggregate > absl::ZeroDuration()) aggregating_ = true;
     for (int s = 0; s < kNumStages; ++s) {
@@ -168,7 +169,16 @@ void Dispatcher::Dispatch(AuditEvent& e, std::vector<Alert>& out) {
   // them on a parse thread already).
   if (e.username_hash == 0) e.username_hash = HashText(e.username);
   if (e.user_agent_hash == 0) e.user_agent_hash = HashText(e.user_agent);
+  uint32_t traits = 0;
+  bool traits_known = false;
   for (uint16_t i : targets) {
+    if (traits_[i] != 0) {
+      if (!traits_known) {
+        traits = EventTraits(e);
+        traits_known = true;
+      }
+      if ((traits_[i] & ~traits) != 0) continue;
+    }
     DetectorSlot& slot = slots_[i];
     if (slot.allow && slot.allow->Matches(e)) {
       ++counters_[i].allowed;

@@ -50,7 +50,7 @@ struct DispatcherStats {
 };
 
 // Routes each event to the detectors whose Interest selects it, through a verb x resource x
-// stage table built once; drops duplicate (auditID, stage) deliveries; marks the stage on
+// stage table built once and the event's traits (EventTraits, computed once); drops duplicate (auditID, stage) deliveries; marks the stage on
 // which a request's outcome is judged once; advances the event-time watermark.
 class Dispatcher {
  public:
@@ -99,6 +99,7 @@ class Dispatcher {
   absl::flat_hash_map<std::string, uint16_t, StringHash, StringEq> resource_ids_;  // 0 = other
   size_t num_resources_ = 1;
   std::vector<std::vector<uint16_t>> table_;  // slot indices per (stage, verb, resource)
+  std::vector<uint32_t> traits_;              // per slot: Interest::traits
   std::vector<uint16_t> stateful_;
   bool aggregating_ = false;  // some slot has aggregate > 0
   Aggregator aggregator_;

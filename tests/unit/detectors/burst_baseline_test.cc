@@ -102,7 +102,7 @@ TEST(BurstBaselineTest, PermissionEnumerationLearnsItsPathThresholds) {
   for (int i = 0; i < 12; ++i)
     usual += Refused("10.1.1.1", 40 * 300 + i * 20, absl::StrCat("s", i));
   for (int i = 0; i < 40; ++i)
-    walk += Refused("10.1.1.1", 40 * 300 + i * 5, "w" + std::to_string(i));
+    walk += Refused("10.1.1.1", 40 * 300 + i * 5, absl::StrCat("w", i));
   EXPECT_EQ(RunDetector(id, learn + usual, kFastLearning).alerts.size(), during.alerts.size());
   auto loud = RunDetector(id, learn + walk, kFastLearning);
   ASSERT_EQ(loud.alerts.size(), during.alerts.size() + 1);

@@ -68,6 +68,53 @@ TEST(DispatcherTest, RoutesByVerbResourceAndStage) {
   EXPECT_EQ(d.stats().routed, 1u);
 }
 
+TEST(DispatcherTest, ShowsADetectorOnlyEventsWithAllOfItsTraits) {
+  std::vector<DetectorSlot> slots;
+  std::vector<Recorder*> r;
+  for (uint32_t traits : {0u, EventTrait::kAnonymous, EventTrait::kAnonymous | EventTrait::kRefused,
+                          EventTrait::kImpersonating, EventTrait::kPodSecurityViolation}) {
+    Interest in;
+    in.stages = Interest::OutcomeStages();
+    in.traits = traits;
+    auto det = std::make_unique<Recorder>(in);
+    r.push_back(det.get());
+    slots.push_back(DetectorSlot{std::move(det), std::nullopt, nullptr});
+  }
+  Dispatcher d(std::move(slots));
+  std::vector<Alert> out;
+  std::vector<std::string_view> groups = {"system:unauthenticated"};
+  auto user = Ev("user", Stage::kResponseComplete, Verb::kGet, "pods");
+  user.username = "alice";
+  user.response_code = 200;
+  auto anon = Ev("anon", Stage::kResponseComplete, Verb::kGet, "pods");
+  anon.username = "system:anonymous";
+  anon.response_code = 200;
+  auto anon_refused = Ev("anon403", Stage::kResponseComplete, Verb::kGet, "pods");
+  anon_refused.groups = groups;  // anonymous by its group
+  anon_refused.username = "x";
+  anon_refused.response_code = 403;
+  auto forbid = Ev("forbid", Stage::kResponseComplete, Verb::kGet, "pods");
+  forbid.username = "bob";
+  forbid.decision = "forbid";
+  auto imp = Ev("imp", Stage::kResponseComplete, Verb::kGet, "pods");
+  imp.username = "carol";
+  imp.impersonated_user = "admin";
+  auto psa = Ev("psa", Stage::kResponseComplete, Verb::kCreate, "pods");
+  psa.username = "dave";
+  psa.pod_security_audit_violations = "privileged";
+  for (auto* ev : {&user, &anon, &anon_refused, &forbid, &imp, &psa}) d.Dispatch(*ev, out);
+  EXPECT_EQ(r[0]->seen,
+            (std::vector<std::string>{"user+", "anon+", "anon403+", "forbid+", "imp+", "psa+"}));
+  EXPECT_EQ(r[1]->seen, (std::vector<std::string>{"anon+", "anon403+"}));
+  EXPECT_EQ(r[2]->seen, (std::vector<std::string>{"anon403+"}));
+  EXPECT_EQ(r[3]->seen, (std::vector<std::string>{"imp+"}));
+  EXPECT_EQ(r[4]->seen, (std::vector<std::string>{"psa+"}));
+  EXPECT_EQ(d.counters(1).events, 2u);  // counted as shown: the others were not its events
+  EXPECT_EQ(d.counters(2).events, 1u);
+  EXPECT_EQ(EventTraits(forbid), EventTrait::kRefused);
+  EXPECT_EQ(EventTraits(user), 0u);
+}
+
 TEST(DispatcherTest, DropsDuplicateDeliveriesAndMarksTheFirstOutcome) {
   Interest in;
   in.stages = Interest::OutcomeStages();
