@@ -14,7 +14,7 @@ Alert MakeBurstAlert(const DetectorInfo& info, const AuditEvent& e,
   Alert a = MakeAlert(info, e);
   a.audit_ids.clear();
   a.audit_id_count = 0;
-  for (const auto& id : st.audit_ids) a.AddAuditId(id);
+  st.audit_ids.ForEach([&a](std::string_view id) { a.AddAuditId(id); });
   a.count = count;
   absl::Time first = e.stage_timestamp;
   for (const auto& [value, t] : st.values) first = std::min(first, t);

@@ -64,10 +64,7 @@ void DistinctWindowCounter::AddValue(KeyState& s, std::string_view value, absl::
     s.oldest = std::min(s.oldest, t);
     if (int tag = TagOf(value); tag >= 0) ++s.tagged[tag];
   }
-  if (!audit_id.empty()) {
-    s.audit_ids.emplace_back(audit_id);
-    if (s.audit_ids.size() > opts_.max_audit_ids) s.audit_ids.pop_front();
-  }
+  if (!audit_id.empty()) s.audit_ids.Add(audit_id, opts_.max_audit_ids);
 }
 
 void DistinctWindowCounter::Expire(absl::Time watermark) {

@@ -2,10 +2,10 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
@@ -158,6 +158,35 @@ class RepeatGate {
 
 // Counts, per key, the distinct values seen within a sliding event-time window: exact while
 // the bounds hold (max keys, max values per key); evictions past a bound are counted.
+// The last `capacity` ids added (auditIDs kept as an alert's evidence), oldest first. A ring
+// of strings whose capacity is reused: adding one allocates nothing once the ring is full.
+class RecentIds {
+ public:
+  void Add(std::string_view id, size_t capacity) {
+    if (capacity == 0) return;
+    if (ring_.size() < capacity) {
+      ring_.emplace_back(id);
+      return;
+    }
+    ring_[head_].assign(id.data(), id.size());
+    head_ = (head_ + 1) % ring_.size();
+  }
+  size_t size() const { return ring_.size(); }
+  void clear() {
+    ring_.clear();
+    head_ = 0;
+  }
+  // Calls f(std::string_view) for each id, oldest first.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (size_t i = 0; i < ring_.size(); ++i) f(std::string_view(ring_[(head_ + i) % ring_.size()]));
+  }
+
+ private:
+  std::vector<std::string> ring_;
+  size_t head_ = 0;  // the oldest id once the ring is full
+};
+
 class DistinctWindowCounter {
  public:
   static constexpr size_t kMaxTags = 8;
@@ -181,7 +210,7 @@ class DistinctWindowCounter {
     absl::Time first_seen = absl::InfinitePast();
     absl::Time last_seen = absl::InfinitePast();
     absl::Time quiet_until = absl::InfinitePast();  // set by the detector after alerting
-    std::deque<std::string> audit_ids;
+    RecentIds audit_ids;  // the last max_audit_ids
     uint64_t events = 0;
   };
 

@@ -82,6 +82,30 @@ TEST(BoundedLruMapTest, AMovedMapKeepsItsEntriesAndOrder) {
 
 // Values leave the window exactly when their last sighting does, although they are dropped
 // only once the oldest bound falls out of it; tagged counts follow every way a value goes.
+TEST(RecentIdsTest, KeepsTheLastIdsOldestFirst) {
+  RecentIds ids;
+  auto all = [&] {
+    std::vector<std::string> out;
+    ids.ForEach([&](std::string_view id) { out.emplace_back(id); });
+    return out;
+  };
+  for (int i = 0; i < 3; ++i) ids.Add(absl::StrCat("id", i), 4);
+  EXPECT_EQ(all(), (std::vector<std::string>{"id0", "id1", "id2"}));
+  for (int i = 3; i < 10; ++i) ids.Add(absl::StrCat("id", i), 4);
+  EXPECT_EQ(ids.size(), 4u);
+  EXPECT_EQ(all(), (std::vector<std::string>{"id6", "id7", "id8", "id9"}));
+  ids.Add("a-much-longer-audit-id-than-the-others-0123456789", 4);
+  EXPECT_EQ(all(), (std::vector<std::string>{"id7", "id8", "id9",
+                                             "a-much-longer-audit-id-than-the-others-0123456789"}));
+  ids.clear();
+  EXPECT_EQ(ids.size(), 0u);
+  ids.Add("x", 4);
+  EXPECT_EQ(all(), (std::vector<std::string>{"x"}));
+  RecentIds none;
+  none.Add("y", 0);
+  EXPECT_EQ(none.size(), 0u);
+}
+
 TEST(DistinctWindowCounterTest, TaggedCountsFollowExpiryRefreshEvictionAndReset) {
   DistinctWindowCounter::Options o;
   o.window = absl::Seconds(10);
