@@ -60,7 +60,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const Config& config, Ale
 
 Engine::Engine(const Config& config, AlertSink* sink, Context ctx, std::vector<DetectorSlot> slots,
                std::unique_ptr<DeadLetterWriter> dead_letter)
-    : config_(config),
+    : engine_config_(config.engine),
+      min_severity_(config.output.min_severity),
       sink_(sink),
       ctx_(ctx),
       dispatcher_(std::move(slots),
@@ -82,21 +83,21 @@ void Engine::OnEvent(AuditEvent& e) {
   dispatcher_.Dispatch(e, alerts_);
   if (!alerts_.empty()) Deliver();
   // Periodic save on event-time advance (one comparison per event; I/O once per interval).
-  if (!config_.engine.state_dir.empty() && dispatcher_.max_event_time() >= next_state_save_) {
+  if (!engine_config_.state_dir.empty() && dispatcher_.max_event_time() >= next_state_save_) {
     if (next_state_save_ != absl::InfinitePast()) SaveState();
-    next_state_save_ = dispatcher_.max_event_time() + config_.engine.state_save_interval;
+    next_state_save_ = dispatcher_.max_event_time() + engine_config_.state_save_interval;
   }
 }
 
 void Engine::SaveState() {
-  if (config_.engine.state_dir.empty()) return;
+  if (engine_config_.state_dir.empty()) return;
   for (size_t i = 0; i < dispatcher_.num_detectors(); ++i) {
     const Detector& d = dispatcher_.detector(i);
     if (!d.persistent()) continue;
     StateWriter w(d.info().id, 1);
     absl::Status s = d.SaveState(w);
     if (s.ok())
-      s = WriteFileAtomically(StatePath(config_.engine.state_dir, d.info().id), w.Finish());
+      s = WriteFileAtomically(StatePath(engine_config_.state_dir, d.info().id), w.Finish());
     if (s.ok()) {
       ++state_saves_;
     } else {
@@ -167,7 +168,7 @@ void Engine::Deliver() {
   // Alerts below the output threshold are counted, not written.
   size_t kept = 0;
   for (size_t i = 0; i < alerts_.size(); ++i) {
-    if (alerts_[i].severity < config_.output.min_severity) {
+    if (alerts_[i].severity < min_severity_) {
       ++summary_.alerts_below_min_severity;
       continue;
     }

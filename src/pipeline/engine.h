@@ -80,7 +80,9 @@ class Engine final : public EventHandler {
          std::unique_ptr<DeadLetterWriter> dead_letter);
   void Deliver();
 
-  const Config& config_;
+  // What it reads of the config, copied: the engine does not depend on the Config's lifetime.
+  const EngineConfig engine_config_;
+  const Severity min_severity_;
   AlertSink* sink_;
   Context ctx_;
   Dispatcher dispatcher_;
