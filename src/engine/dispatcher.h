@@ -50,8 +50,9 @@ struct DispatcherStats {
 };
 
 // Routes each event to the detectors whose Interest selects it, through a verb x resource x
-// stage table built once and the event's traits (EventTraits, computed once); drops duplicate (auditID, stage) deliveries; marks the stage on
-// which a request's outcome is judged once; advances the event-time watermark.
+// stage table built once and the event's traits (EventTraits, computed once); drops duplicate
+// (auditID, stage) deliveries; marks the stage on which a request's outcome is judged once;
+// advances the event-time watermark.
 class Dispatcher {
  public:
   Dispatcher(std::vector<DetectorSlot> slots, DispatcherOptions options = {});

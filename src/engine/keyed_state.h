@@ -179,7 +179,8 @@ class RecentIds {
   // Calls f(std::string_view) for each id, oldest first.
   template <typename F>
   void ForEach(F&& f) const {
-    for (size_t i = 0; i < ring_.size(); ++i) f(std::string_view(ring_[(head_ + i) % ring_.size()]));
+    for (size_t i = 0; i < ring_.size(); ++i)
+      f(std::string_view(ring_[(head_ + i) % ring_.size()]));
   }
 
  private:
@@ -210,7 +211,7 @@ class DistinctWindowCounter {
     absl::Time first_seen = absl::InfinitePast();
     absl::Time last_seen = absl::InfinitePast();
     absl::Time quiet_until = absl::InfinitePast();  // set by the detector after alerting
-    RecentIds audit_ids;  // the last max_audit_ids
+    RecentIds audit_ids;                            // the last max_audit_ids
     uint64_t events = 0;
   };
 

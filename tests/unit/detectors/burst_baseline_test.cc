@@ -101,8 +101,7 @@ TEST(BurstBaselineTest, PermissionEnumerationLearnsItsPathThresholds) {
   std::string usual, walk;
   for (int i = 0; i < 12; ++i)
     usual += Refused("10.1.1.1", 40 * 300 + i * 20, absl::StrCat("s", i));
-  for (int i = 0; i < 40; ++i)
-    walk += Refused("10.1.1.1", 40 * 300 + i * 5, absl::StrCat("w", i));
+  for (int i = 0; i < 40; ++i) walk += Refused("10.1.1.1", 40 * 300 + i * 5, absl::StrCat("w", i));
   EXPECT_EQ(RunDetector(id, learn + usual, kFastLearning).alerts.size(), during.alerts.size());
   auto loud = RunDetector(id, learn + walk, kFastLearning);
   ASSERT_EQ(loud.alerts.size(), during.alerts.size() + 1);

@@ -113,7 +113,9 @@ TEST(DetectorTableTest, EveryDetectorHasFiresAndQuietCasesAndValidInfo) {
     for (const auto& f : fs::directory_iterator(fires)) files.push_back(f.path().string());
     std::sort(files.begin(), files.end());
     ASSERT_FALSE(files.empty());
-    EXPECT_GT(testing::RunDetectorOnFile(entry.id, files[0], CaseParams(std::string(entry.id))).events, 0u)
+    EXPECT_GT(
+        testing::RunDetectorOnFile(entry.id, files[0], CaseParams(std::string(entry.id))).events,
+        0u)
         << entry.id << " would never see an event";
   }
 }
