@@ -21,9 +21,16 @@
 namespace kaudit {
 namespace {
 
-// Under AddressSanitizer the leak check would report state left to the OS at exit.
+// Under AddressSanitizer (or LeakSanitizer) the leak check would report state left to the OS at
+// exit. GCC defines __SANITIZE_ADDRESS__; clang answers __has_feature.
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kLeakChecked = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+constexpr bool kLeakChecked = true;
+#else
+constexpr bool kLeakChecked = false;
+#endif
 #else
 constexpr bool kLeakChecked = false;
 #endif
