@@ -14,8 +14,11 @@ namespace od = simdjson::ondemand;
 
 uint64_t Extract(od::object obj);
 
+// The streaming buffer: one that stays in the CPU's cache, as kaudit's default
+// input.chunk_bytes (measured on the 1 GB corpus, 2-core VM: 0.52 s against 0.545 s with 4 MB).
+constexpr size_t kChunk = 256 << 10;
+
 uint64_t Pass(std::string_view data, uint64_t* checksum, bool per_line) {
-  constexpr size_t kChunk = 4 << 20;
   static thread_local od::parser parser;
   static thread_local std::unique_ptr<char[]> buf(new char[kChunk + simdjson::SIMDJSON_PADDING]);
   uint64_t docs = 0, sum = 0;
@@ -61,7 +64,6 @@ uint64_t Pass(std::string_view data, uint64_t* checksum, bool per_line) {
 }
 
 uint64_t BareSimdjsonPassFd(int fd, uint64_t* checksum) {
-  constexpr size_t kChunk = 4 << 20;
   od::parser parser;
   parser.threaded = false;  // one thread: no stage-1 helper thread
   std::unique_ptr<char[]> buf(new char[kChunk + simdjson::SIMDJSON_PADDING]);

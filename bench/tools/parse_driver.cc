@@ -2,7 +2,7 @@
 //   parse_driver bare|reader            over an 8 MB corpus built from tests/data (callgrind)
 //   parse_driver MODE FILE              over FILE, printing events and seconds
 // Modes: "bare" is the bare simdjson On-Demand pass (bench/baselines) streaming FILE through a
-// reused 4 MB buffer with read(); "bare-load" the same pass after padded_string::load of the
+// reused 256 KB buffer with read(); "bare-load" the same pass after padded_string::load of the
 // whole file; "reader" kaudit's EventReader reading FILE as kaudit replay does.
 #include <fcntl.h>
 #include <unistd.h>

@@ -18,7 +18,7 @@ namespace kaudit {
 // key or a value of the wrong type fails at startup with the key's path.
 struct InputConfig {
   uint64_t max_event_bytes = 16ull << 20;    // input.max_event_bytes
-  uint64_t chunk_bytes = 4ull << 20;         // input.chunk_bytes
+  uint64_t chunk_bytes = 256ull << 10;       // input.chunk_bytes
   uint64_t max_document_bytes = 1ull << 30;  // input.max_document_bytes
   std::string dead_letter_file;              // input.dead_letter_file
   uint64_t error_log_burst = 10;             // input.error_log_burst

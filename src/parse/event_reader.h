@@ -56,7 +56,7 @@ class EventHandler {
 };
 
 struct ReaderOptions {
-  size_t chunk_bytes = 4 << 20;            // streaming buffer for JSON lines
+  size_t chunk_bytes = 256 << 10;          // streaming buffer for JSON lines
   size_t max_event_bytes = 16 << 20;       // larger events/lines are skipped as kOversize
   size_t max_document_bytes = 1ull << 30;  // bound for a multi-line document (array, pretty)
   size_t max_list_items = 1024;            // groups / sourceIPs kept per event

@@ -361,7 +361,8 @@ TEST(EventReaderTest, EachLineIsOneRecordWhateverSurroundsIt) {
 }
 
 // The same over several megabytes, so that iterate_many's 1 MiB batches (several to a 4 MiB
-// buffer) end next to lines of every kind, compared with a parallel read and small buffers.
+// buffer) end next to lines of every kind, compared with a parallel read, the default buffer
+// and small buffers.
 TEST(EventReaderTest, EachLineIsOneRecordAcrossBatchEnds) {
   std::vector<std::string> events = RealEvents();
   std::vector<std::string> ids;
@@ -388,10 +389,13 @@ TEST(EventReaderTest, EachLineIsOneRecordAcrossBatchEnds) {
   }
   want.insert(want.end(), want_invalid.begin(), want_invalid.end());
   ReaderOptions o;
+  o.chunk_bytes = 4 << 20;
   EXPECT_EQ(ReadRecords(data, o), want);
   o.threads = 2;
   EXPECT_EQ(ReadRecords(data, o), want);
   o.threads = 1;
+  o.chunk_bytes = ReaderOptions().chunk_bytes;
+  EXPECT_EQ(ReadRecords(data, o), want);
   o.chunk_bytes = 64 << 10;
   EXPECT_EQ(ReadRecords(data, o), want);
 }
