@@ -45,7 +45,7 @@ class DisallowedUser final : public Detector {
     if (!e.first_outcome) return;
     std::string_view user = e.username;
     if (user.empty() || StartsWith(user, "system:")) return;
-    if (allowed_ && allowed_->Matches(user)) return;
+    if (allowed_ && allowed_->Matches(e.HashedUsername())) return;
     if (!repeat_.Pass(user, e.stage_timestamp)) return;
     Alert a = MakeAlert(info_, e);
     std::string target = TargetLabel(e);
