@@ -38,6 +38,7 @@ class SystemIdentityUntrustedSource final : public Detector {
     // Without trusted networks (or users to watch) there is nothing to judge: the dispatcher
     // shows it no event.
     if (!trusted_.empty() && users_) info_.interest.stages = Interest::OutcomeStages();
+    info_.activated_by = trusted_.empty() ? "trusted_cidrs" : "users";
     info_.stateful = repeat_.enabled();
   }
 

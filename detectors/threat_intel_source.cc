@@ -34,6 +34,7 @@ class ThreatIntelSource final : public Detector {
     info_.catalog_ids = {"C05"};
     // Without a list there is nothing to match: the dispatcher shows it no event.
     if (!tor_.empty() || !intel_.empty()) info_.interest.stages = Interest::OutcomeStages();
+    info_.activated_by = "tor_exit_cidrs, threat_intel_cidrs or threat_intel_file";
     info_.stateful = repeat_.enabled();
   }
 

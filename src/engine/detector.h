@@ -66,6 +66,10 @@ struct DetectorInfo {
   // without the request or response object the detector reads (audit level Metadata for its
   // resources), and the hint is to raise the audit policy for `interest.resources`.
   std::string not_judged_reason;
+  // For a detector that asks for no events until a parameter is set (interest.stages == 0 as
+  // configured): the parameters that activate it, named in the startup line listing such
+  // detectors, e.g. "trusted_cidrs".
+  std::string activated_by;
 };
 
 class AlertEmitter {

@@ -215,6 +215,25 @@ RunSummary Engine::Snapshot(const ReaderStats& stats, absl::Time start) const {
   return out;
 }
 
+void Engine::LogInactiveDetectors() const {
+  std::vector<std::string> inactive;
+  std::string ids;
+  for (size_t i = 0; i < dispatcher_.num_detectors(); ++i) {
+    const DetectorInfo& info = dispatcher_.detector(i).info();
+    if (info.interest.stages != 0) continue;
+    inactive.push_back(info.activated_by.empty()
+                           ? info.id
+                           : absl::StrCat(info.id, " (set its ", info.activated_by, ")"));
+    absl::StrAppend(&ids, ids.empty() ? "" : ",", info.id);
+  }
+  if (inactive.empty()) return;
+  ctx_.logger->Info("engine",
+                    absl::StrCat(inactive.size(), " enabled detector",
+                                 inactive.size() == 1 ? " watches" : "s watch",
+                                 " no events until configured: ", absl::StrJoin(inactive, "; ")),
+                    {LogField("inactive_detectors", ids).JsonOnly()});
+}
+
 void Engine::LogNotJudged(const RunSummary& summary) const {
   // Detectors that lacked the object: one hint naming the resources to audit at Request level.
   // Detectors with their own reason: one line each.

@@ -71,6 +71,10 @@ class Engine final : public EventHandler {
   RunSummary Snapshot(const ReaderStats& reader, absl::Time start) const;
   // One warning naming the detectors that met events without the object they judge.
   void LogNotJudged(const RunSummary& summary) const;
+  // One info line naming the enabled detectors that ask for no events as configured (an
+  // address list left empty), with the parameters that would activate them. Called once per
+  // run by the pipeline that creates the engine.
+  void LogInactiveDetectors() const;
 
   RunSummary& summary() { return summary_; }
   const Dispatcher& dispatcher() const { return dispatcher_; }

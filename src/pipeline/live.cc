@@ -178,6 +178,7 @@ absl::StatusOr<std::unique_ptr<LivePipeline>> LivePipeline::Create(const Config&
                                                                    AlertSink* sink, Context ctx,
                                                                    LiveOptions options) {
   KAUDIT_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(config, sink, ctx));
+  engine->LogInactiveDetectors();
   return std::unique_ptr<LivePipeline>(new LivePipeline(
       std::make_unique<Impl>(config, sink, ctx, options, std::move(engine)), sink));
 }

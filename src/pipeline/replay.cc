@@ -337,6 +337,7 @@ Replayer::~Replayer() = default;
 absl::StatusOr<std::unique_ptr<Replayer>> Replayer::Create(const Config& config, AlertSink* sink,
                                                            Context ctx) {
   KAUDIT_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(config, sink, ctx));
+  engine->LogInactiveDetectors();
   return std::unique_ptr<Replayer>(
       new Replayer(std::make_unique<Impl>(config, sink, ctx, std::move(engine))));
 }

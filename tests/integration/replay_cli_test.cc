@@ -176,6 +176,42 @@ TEST(ReplayCliTest, NotJudgedHintNamesTheResourcesToAuditAtRequestLevel) {
   EXPECT_THAT(line, Not(HasSubstr("clusterroles"))) << "only what the counting detectors read";
 }
 
+// The address-list detectors ship with empty lists and watch nothing until one is set: a line
+// at startup names them and what activates them, and a configured one is not named.
+TEST(ReplayCliTest, StartupLineNamesDetectorsInactiveUntilConfigured) {
+  std::string tmp = testing::TempDir();
+  const std::string input =
+      SourcePath("tests/data/falco/k8s_audit__create_nginx_pod_privileged.json");
+  auto line_of = [](const std::string& err) {
+    const size_t at = err.find("no events until configured: ");
+    return at == std::string::npos ? std::string() : err.substr(at, err.find('\n', at) - at);
+  };
+  auto r = RunKaudit({"replay", "--format", "json", input});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string line = line_of(r.err);
+  EXPECT_THAT(r.err, HasSubstr("2 enabled detectors watch no events until configured")) << r.err;
+  EXPECT_THAT(line, HasSubstr("threat_intel_source (set its tor_exit_cidrs, threat_intel_cidrs or "
+                              "threat_intel_file)"));
+  EXPECT_THAT(line, HasSubstr("system_identity_untrusted_source (set its trusted_cidrs)"));
+
+  WriteFile(tmp + "/intel.yaml",
+            "detectors:\n  threat_intel_source:\n    tor_exit_cidrs: [198.51.100.0/24]\n");
+  r = RunKaudit({"replay", "--format", "json", "--config", tmp + "/intel.yaml", input});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  line = line_of(r.err);
+  EXPECT_THAT(r.err, HasSubstr("1 enabled detector watches no events until configured")) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("threat_intel_source (set its")));
+  EXPECT_THAT(line, HasSubstr("system_identity_untrusted_source (set its trusted_cidrs)"));
+
+  WriteFile(tmp + "/json.yaml", "log:\n  format: json\n");
+  r = RunKaudit({"replay", "--format", "json", "--config", tmp + "/json.yaml", input});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(
+      r.err,
+      HasSubstr(R"("inactive_detectors":"system_identity_untrusted_source,threat_intel_source")"))
+      << r.err;
+}
+
 TEST(ReplayCliTest, RealLogsReplayCleanly) {
   std::string tmp = testing::TempDir();
   auto r = RunKaudit({"replay", "--format", "json", "--summary-file", tmp + "/s.json",
