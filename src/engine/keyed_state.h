@@ -156,8 +156,6 @@ class RepeatGate {
   BoundedLruMap<absl::Time> last_;
 };
 
-// Counts, per key, the distinct values seen within a sliding event-time window: exact while
-// the bounds hold (max keys, max values per key); evictions past a bound are counted.
 // The last `capacity` ids added (auditIDs kept as an alert's evidence), oldest first. A ring
 // of strings whose capacity is reused: adding one allocates nothing once the ring is full.
 class RecentIds {
@@ -188,6 +186,8 @@ class RecentIds {
   size_t head_ = 0;  // the oldest id once the ring is full
 };
 
+// Counts, per key, the distinct values seen within a sliding event-time window: exact while
+// the bounds hold (max keys, max values per key); evictions past a bound are counted.
 class DistinctWindowCounter {
  public:
   static constexpr size_t kMaxTags = 8;
