@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <system_error>
 
 #include "src/common/clock.h"
 #include "src/pipeline/live.h"
@@ -31,6 +33,19 @@ class CountingSink final : public AlertSink {
 
 constexpr char kToken[] = "fuzz-token";
 
+// The run's directory (token file and spool), removed at exit: the server itself is never
+// destroyed (its threads run until the process ends), and a fuzz run or a regression replay
+// that left its spool behind filled /tmp (one directory per process, up to GBs each).
+std::string& RunDir() {
+  static std::string* dir = new std::string();
+  return *dir;
+}
+
+void RemoveRunDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(RunDir(), ec);
+}
+
 struct Webhook {
   RealClock clock;
   Logger logger{LoggerOptions{.format = LogFormat::kText,
@@ -47,6 +62,8 @@ struct Webhook {
   Webhook() {
     char tmpl[] = "/tmp/kaudit-webhook-fuzz-XXXXXX";
     std::string dir = mkdtemp(tmpl);
+    RunDir() = dir;
+    std::atexit(&RemoveRunDir);
     std::string token = dir + "/token";
     FILE* f = fopen(token.c_str(), "w");
     fputs(kToken, f);
@@ -66,6 +83,7 @@ struct Webhook {
     spool.dir = dir + "/spool";
     std::filesystem::create_directories(spool.dir);
     spool.max_file_bytes = 64 << 10;
+    spool.max_total_bytes = 1 << 20;  // settled files beyond 1 MiB are deleted as it runs
     o.spool = spool;
     auto s = WebhookSource::Create(o, Context{&clock, &logger});
     if (!s.ok()) __builtin_trap();
