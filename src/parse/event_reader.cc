@@ -829,7 +829,19 @@ class EventReader::Impl {
     if (buf_[e - 1] == '}') return false;  // a complete one-line object: JSON lines
     const size_t n = SkipWs(le + 1, lim);
     if (n >= lim) return more ? std::nullopt : std::optional<bool>(true);
-    return buf_[n] != '{';  // next line starts an object: a truncated line
+    if (buf_[n] != '{') return true;
+    // The next line starts an object: JSON lines after a truncated first line, unless the first
+    // line opened an array whose items follow one per line (`{"kind":"EventList","items":[`,
+    // then `{...},` lines and `]}`): no JSON line ends with a comma or starts with ']'.
+    if (buf_[e - 1] != '[') return false;
+    const size_t nle = LineEnd(n, lim);
+    if (nle >= lim) return more ? std::nullopt : std::optional<bool>(false);
+    size_t ne = nle;
+    while (ne > n && IsWs(buf_[ne - 1])) --ne;
+    if (buf_[ne - 1] == ',') return true;
+    const size_t nn = SkipWs(nle + 1, lim);
+    if (nn >= lim) return more ? std::nullopt : std::optional<bool>(false);
+    return buf_[nn] == ']';
   }
 
   ReaderOptions opts_;

@@ -424,6 +424,35 @@ TEST(EventReaderTest, TheFormatIsToldFromTheWholeFirstLine) {
   }
 }
 
+// An EventList written one item per line (its first line opens the items array, each item
+// line starts with '{') is read as the one document it is, with one item or many; a JSON-lines
+// input whose first line was cut off (after a '[' too) is still JSON lines.
+TEST(EventReaderTest, AnEventListWithOneItemPerLineIsOneDocument) {
+  std::vector<std::string> events = RealEvents();
+  for (size_t n : {1u, 3u, 20u}) {
+    std::string list = R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[)"
+                       "\n";
+    for (size_t i = 0; i < n; ++i) absl::StrAppend(&list, events[i], i + 1 < n ? "," : "", "\n");
+    absl::StrAppend(&list, "]}\n");
+    ReaderOptions small;
+    small.chunk_bytes = 1024;
+    for (const ReaderOptions& o : {small, ReaderOptions()}) {
+      EventReader reader(o);
+      CollectingHandler h;
+      auto src = MemoryByteSource("test", list);
+      ASSERT_TRUE(reader.Read(*src, h).ok());
+      EXPECT_EQ(h.events.size(), n) << n << " items, buffer " << o.chunk_bytes;
+      EXPECT_TRUE(h.invalid.empty()) << n << " items, buffer " << o.chunk_bytes;
+    }
+  }
+  std::string lines = R"({"kind":"Event","auditID":"cut","user":{"groups":[)"
+                      "\n";
+  for (size_t i = 0; i < 5; ++i) absl::StrAppend(&lines, events[i], "\n");
+  CollectingHandler h = ParseString(lines);
+  EXPECT_EQ(h.events.size(), 5u);
+  EXPECT_EQ(h.invalid.size(), 1u);
+}
+
 // Groups and source IPs beyond max_list_items are dropped and counted.
 TEST(EventReaderTest, ListsAreCutToMaxListItemsAndTheRestCounted) {
   std::string e = ExecEvent();
