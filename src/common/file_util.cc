@@ -13,7 +13,8 @@
 
 namespace kaudit {
 
-absl::Status WriteFileAtomically(const std::string& path, std::string_view data, mode_t mode) {
+absl::Status WriteFileAtomically(const std::string& path, std::string_view data, mode_t mode,
+                                 bool durable) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) {
@@ -30,13 +31,14 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view data,
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((durable && ::fsync(fd) != 0) || ::close(fd) != 0) {
     return absl::UnavailableError(absl::StrCat(tmp, ": fsync/close: ", std::strerror(errno)));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     return absl::UnavailableError(
         absl::StrCat("rename ", tmp, " -> ", path, ": ", std::strerror(errno)));
   }
+  if (!durable) return absl::OkStatus();
   // The rename is durable once the directory is.
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);

@@ -14,7 +14,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "src/common/file_util.h"
 #include "src/common/logger.h"
+#include "src/common/status_macros.h"
 #include "src/common/strings.h"
 #include "src/parse/minify.h"
 
@@ -248,14 +250,8 @@ absl::StatusOr<SpoolPosition> Spool::ReadCheckpoint() const {
 
 absl::Status Spool::WriteCheckpoint(const SpoolPosition& pos) {
   std::string path = (fs::path(opts_.dir) / kCheckpointName).string();
-  std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return Errno("cannot create", tmp);
-  std::string text = absl::StrCat(pos.file, " ", pos.offset, "\n");
-  bool ok = WriteAll(fd, text) && (opts_.fsync == FsyncPolicy::kNever || fsync(fd) == 0);
-  close(fd);
-  if (!ok) return Errno("write", tmp);
-  if (rename(tmp.c_str(), path.c_str()) != 0) return Errno("rename", tmp);
+  KAUDIT_RETURN_IF_ERROR(WriteFileAtomically(path, absl::StrCat(pos.file, " ", pos.offset, "\n"),
+                                             0640, opts_.fsync != FsyncPolicy::kNever));
   std::lock_guard<std::mutex> l(mu_);
   if (pos.file > settled_file_) settled_file_ = pos.file;
   Prune();
