@@ -400,6 +400,21 @@ TEST(EventReaderTest, EachLineIsOneRecordAcrossBatchEnds) {
   EXPECT_EQ(ReadRecords(data, o), want);
 }
 
+// Reads `data` with a small reader (1 KiB buffer) and a default one: `n` events and nothing
+// invalid either way.
+void ExpectEventsWithSmallAndDefaultBuffers(const std::string& data, size_t n) {
+  ReaderOptions small;
+  small.chunk_bytes = 1024;
+  for (const ReaderOptions& o : {small, ReaderOptions()}) {
+    EventReader reader(o);
+    CollectingHandler h;
+    auto src = MemoryByteSource("test", data);
+    ASSERT_TRUE(reader.Read(*src, h).ok());
+    EXPECT_EQ(h.events.size(), n) << "buffer " << o.chunk_bytes;
+    EXPECT_TRUE(h.invalid.empty()) << "buffer " << o.chunk_bytes;
+  }
+}
+
 // Multi-line or JSON lines is told from the whole first line and what follows it, however
 // little the first read holds.
 TEST(EventReaderTest, TheFormatIsToldFromTheWholeFirstLine) {
@@ -412,16 +427,7 @@ TEST(EventReaderTest, TheFormatIsToldFromTheWholeFirstLine) {
   for (size_t i = 0; i < 20; ++i)
     absl::StrAppend(&pretty, "    ", events[i], i < 19 ? "," : "", "\n");
   absl::StrAppend(&pretty, "  ]\n}\n");
-  ReaderOptions small;
-  small.chunk_bytes = 1024;
-  for (const ReaderOptions& o : {small, ReaderOptions()}) {
-    EventReader reader(o);
-    CollectingHandler h;
-    auto src = MemoryByteSource("test", pretty);
-    ASSERT_TRUE(reader.Read(*src, h).ok());
-    EXPECT_EQ(h.events.size(), 20u) << o.chunk_bytes;
-    EXPECT_TRUE(h.invalid.empty()) << o.chunk_bytes;
-  }
+  ExpectEventsWithSmallAndDefaultBuffers(pretty, 20);
 }
 
 // An EventList written one item per line (its first line opens the items array, each item
@@ -434,16 +440,8 @@ TEST(EventReaderTest, AnEventListWithOneItemPerLineIsOneDocument) {
                        "\n";
     for (size_t i = 0; i < n; ++i) absl::StrAppend(&list, events[i], i + 1 < n ? "," : "", "\n");
     absl::StrAppend(&list, "]}\n");
-    ReaderOptions small;
-    small.chunk_bytes = 1024;
-    for (const ReaderOptions& o : {small, ReaderOptions()}) {
-      EventReader reader(o);
-      CollectingHandler h;
-      auto src = MemoryByteSource("test", list);
-      ASSERT_TRUE(reader.Read(*src, h).ok());
-      EXPECT_EQ(h.events.size(), n) << n << " items, buffer " << o.chunk_bytes;
-      EXPECT_TRUE(h.invalid.empty()) << n << " items, buffer " << o.chunk_bytes;
-    }
+    SCOPED_TRACE(absl::StrCat(n, " items"));
+    ExpectEventsWithSmallAndDefaultBuffers(list, n);
   }
   std::string lines = R"({"kind":"Event","auditID":"cut","user":{"groups":[)"
                       "\n";
