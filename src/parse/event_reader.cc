@@ -565,9 +565,7 @@ class EventReader::Impl {
     size_t p = begin;
     while (p < window_end && p < limit) {
       size_t le = LineEnd(p, limit);
-      size_t s = p, e = le;
-      while (s < e && IsWs(buf_[s])) ++s;
-      while (e > s && IsWs(buf_[e - 1])) --e;
+      const size_t s = SkipWs(p, le), e = TrimEnd(s, le);
       if (s < e) LineRecord(s, e);
       p = le + 1;
     }
@@ -676,6 +674,11 @@ class EventReader::Impl {
     while (p < end && IsWs(buf_[p])) ++p;
     return p;
   }
+  // The end of [begin, end) without its trailing whitespace.
+  size_t TrimEnd(size_t begin, size_t end) const {
+    while (end > begin && IsWs(buf_[end - 1])) --end;
+    return end;
+  }
 
   // Fast path over complete lines [begin, end): iterate_many over batches of lines. Each line is
   // one record, exactly as LineRecord makes it. Only events are handed over from here, each once
@@ -692,8 +695,7 @@ class EventReader::Impl {
     if (pos >= end) return;
     {
       // One line is parsed as a line.
-      size_t last = end;
-      while (last > pos && IsWs(buf_[last - 1])) --last;
+      const size_t last = TrimEnd(pos, end);
       if (LineEnd(pos, end) >= last) {
         SlowLines(pos, end, end);
         return;
@@ -735,8 +737,7 @@ class EventReader::Impl {
       any_doc = true;
       const size_t le = LineEnd(doc_pos, end);
       expect = SkipWs(std::min(le + 1, end), end);
-      size_t re = le;
-      while (re > doc_pos && IsWs(buf_[re - 1])) --re;
+      const size_t re = TrimEnd(doc_pos, le);
       LineAt(doc_pos);  // counts the newlines between the previous line and this one
       // The input's last line, with no newline after it: as a line (and not read here: cut off
       // inside a string, its last token would run past the buffer).
@@ -824,8 +825,7 @@ class EventReader::Impl {
     const bool more = !whole && lim < opts_.max_event_bytes + 2;
     const size_t le = LineEnd(first, lim);
     if (le >= lim) return more ? std::nullopt : std::optional<bool>(false);  // one long line
-    size_t e = le;
-    while (e > first && IsWs(buf_[e - 1])) --e;
+    const size_t e = TrimEnd(first, le);
     if (buf_[e - 1] == '}') return false;  // a complete one-line object: JSON lines
     const size_t n = SkipWs(le + 1, lim);
     if (n >= lim) return more ? std::nullopt : std::optional<bool>(true);
@@ -836,8 +836,7 @@ class EventReader::Impl {
     if (buf_[e - 1] != '[') return false;
     const size_t nle = LineEnd(n, lim);
     if (nle >= lim) return more ? std::nullopt : std::optional<bool>(false);
-    size_t ne = nle;
-    while (ne > n && IsWs(buf_[ne - 1])) --ne;
+    const size_t ne = TrimEnd(n, nle);
     if (buf_[ne - 1] == ',') return true;
     const size_t nn = SkipWs(nle + 1, lim);
     if (nn >= lim) return more ? std::nullopt : std::optional<bool>(false);
