@@ -108,6 +108,18 @@ TEST_F(AuditPolicyTest, BodiesForWhatTheDetectorsParse) {
   EXPECT_EQ(LevelFor(policy_, "", "nodes", "list"), "Metadata");
 }
 
+// events_deleted (C89) needs the deletes; every other event request is volume.
+TEST_F(AuditPolicyTest, EventDeletesLoggedOtherEventRequestsNot) {
+  for (const char* group : {"", "events.k8s.io"}) {
+    for (const char* verb : {"delete", "deletecollection"}) {
+      EXPECT_EQ(LevelFor(policy_, group, "events", verb), "Metadata") << group << " " << verb;
+    }
+    for (const char* verb : {"create", "update", "patch", "get", "list", "watch"}) {
+      EXPECT_EQ(LevelFor(policy_, group, "events", verb), "None") << group << " " << verb;
+    }
+  }
+}
+
 TEST_F(AuditPolicyTest, WebhookKubeconfigParses) {
   YAML::Node kc = YAML::LoadFile(testing::SourcePath("deploy/apiserver/webhook-kubeconfig.yaml"));
   EXPECT_EQ(kc["kind"].as<std::string>(), "Config");
