@@ -22,7 +22,7 @@ class AdmissionWebhookChanged final : public Detector {
     info_.description =
         "A mutating or validating admission webhook was created, changed or deleted: it can "
         "intercept and rewrite API objects, or a policy control was removed.";
-    info_.severity = Severity::kMedium;
+    info_.severity = Severity::kHigh;
     info_.mitre = {"T1546", "T1562.001"};
     info_.catalog_ids = {"C86"};
     info_.interest.verbs =

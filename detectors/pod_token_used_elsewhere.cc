@@ -67,7 +67,7 @@ class PodTokenUsedElsewhere final : public Detector {
     info_.description =
         "A service-account token bound to a pod was used from an address that is neither the "
         "pod's nor its node's: the token was stolen from the pod (or its node) and replayed.";
-    info_.severity = Severity::kHigh;
+    info_.severity = Severity::kCritical;
     info_.mitre = {"T1528", "T1550.001", "T1552.007"};
     info_.catalog_ids = {"S4"};  // DETECTIONS.md stateful #4
     info_.interest.stages = Interest::OutcomeStages();

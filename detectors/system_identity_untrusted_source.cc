@@ -32,7 +32,7 @@ class SystemIdentityUntrustedSource final : public Detector {
     info_.description =
         "A node, control-plane or kube-system identity called the API from outside the "
         "cluster's networks: its credential was taken off the machine it belongs to.";
-    info_.severity = Severity::kHigh;
+    info_.severity = Severity::kCritical;
     info_.mitre = {"T1078.004", "T1528", "T1550.001"};
     info_.catalog_ids = {"C06"};
     // Without trusted networks (or users to watch) there is nothing to judge: the dispatcher

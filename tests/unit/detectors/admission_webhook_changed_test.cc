@@ -15,7 +15,7 @@ TEST(AdmissionWebhookChangedTest, MessageSaysWhichKind) {
   auto r = RunDetectorOnFile(kId, SourcePath("tests/data/detectors/admission_webhook_changed/fires/"
                                              "constructed_delete_validating_webhook.json"));
   ASSERT_EQ(r.alerts.size(), 1u);
-  EXPECT_EQ(r.alerts[0].severity, Severity::kMedium);
+  EXPECT_EQ(r.alerts[0].severity, Severity::kHigh);
   EXPECT_NE(r.alerts[0].message.find("deleted validating webhook configuration policy-hook"),
             std::string::npos)
       << r.alerts[0].message;

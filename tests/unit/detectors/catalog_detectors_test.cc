@@ -191,10 +191,11 @@ TEST(AddressListTest, EmptyListsKeepThemQuietAndBadEntriesFail) {
   std::string node = ReadFile(
       Case("system_identity_untrusted_source", "fires", "node_identity_from_public_address"));
   EXPECT_TRUE(RunDetector("system_identity_untrusted_source", node).alerts.empty());
-  EXPECT_EQ(
-      RunDetector("system_identity_untrusted_source", node, {{"trusted_cidrs", "[10.0.0.0/8]"}})
-          .alerts.size(),
-      1u);
+  auto untrusted =
+      RunDetector("system_identity_untrusted_source", node, {{"trusted_cidrs", "[10.0.0.0/8]"}});
+  ASSERT_EQ(untrusted.alerts.size(), 1u);
+  // A credential used from where it never is (DETECTIONS.md's severity guide).
+  EXPECT_EQ(untrusted.alerts[0].severity, Severity::kCritical);
 }
 
 TEST(PermissionEnumerationTest, NamesThePattern) {

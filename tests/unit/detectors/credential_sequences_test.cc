@@ -81,6 +81,7 @@ TEST(PodTokenUsedElsewhereTest, NamesThePodItsAddressesAndOneAlertPerAddress) {
   auto run = RunDetector(id, data);
   ASSERT_EQ(run.alerts.size(), 1u);
   const Alert& a = run.alerts[0];
+  EXPECT_EQ(a.severity, Severity::kCritical);  // a credential used from where it never is
   EXPECT_EQ(FieldOf(a, "pod"), "default/web-5c9d7-x2x4k");
   EXPECT_EQ(FieldOf(a, "pod_addresses"), "10.244.1.7,192.168.49.2");
   EXPECT_EQ(FieldOf(a, "learned_from"), "pod status");
