@@ -189,18 +189,21 @@ TEST(ReplayCliTest, StartupLineNamesDetectorsInactiveUntilConfigured) {
   auto r = RunKaudit({"replay", "--format", "json", input});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string line = line_of(r.err);
-  EXPECT_THAT(r.err, HasSubstr("2 enabled detectors watch no events until configured")) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("3 enabled detectors watch no events until configured")) << r.err;
+  EXPECT_THAT(line, HasSubstr("image_not_allowed (set its allowed_registries)"));
   EXPECT_THAT(line, HasSubstr("threat_intel_source (set its tor_exit_cidrs, threat_intel_cidrs or "
                               "threat_intel_file)"));
   EXPECT_THAT(line, HasSubstr("system_identity_untrusted_source (set its trusted_cidrs)"));
 
   WriteFile(tmp + "/intel.yaml",
-            "detectors:\n  threat_intel_source:\n    tor_exit_cidrs: [198.51.100.0/24]\n");
+            "detectors:\n  threat_intel_source:\n    tor_exit_cidrs: [198.51.100.0/24]\n"
+            "  image_not_allowed:\n    allowed_registries: [registry.example.com]\n");
   r = RunKaudit({"replay", "--format", "json", "--config", tmp + "/intel.yaml", input});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   line = line_of(r.err);
   EXPECT_THAT(r.err, HasSubstr("1 enabled detector watches no events until configured")) << r.err;
   EXPECT_THAT(r.err, Not(HasSubstr("threat_intel_source (set its")));
+  EXPECT_THAT(r.err, Not(HasSubstr("image_not_allowed (set its")));
   EXPECT_THAT(line, HasSubstr("system_identity_untrusted_source (set its trusted_cidrs)"));
 
   WriteFile(tmp + "/json.yaml", "log:\n  format: json\n");
@@ -208,7 +211,8 @@ TEST(ReplayCliTest, StartupLineNamesDetectorsInactiveUntilConfigured) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(
       r.err,
-      HasSubstr(R"("inactive_detectors":"system_identity_untrusted_source,threat_intel_source")"))
+      HasSubstr(
+          R"("inactive_detectors":"image_not_allowed,system_identity_untrusted_source,threat_intel_source")"))
       << r.err;
 }
 
@@ -303,7 +307,7 @@ TEST(ReplayCliTest, MissingInputAndBadConfigAreFatalAndNamed) {
   EXPECT_THAT(check_bad.err, HasSubstr("thresold"));
   auto check_ok = RunKaudit({"check-config", SourcePath("configs/kaudit.yaml")});
   EXPECT_EQ(check_ok.exit_code, 0) << check_ok.err;
-  EXPECT_THAT(check_ok.out, HasSubstr("OK (88 detectors enabled)"));
+  EXPECT_THAT(check_ok.out, HasSubstr("OK (89 detectors enabled)"));
 
   // The files of detectors_dir are validated at startup and by check-config.
   std::filesystem::create_directories(tmp + "/dets");

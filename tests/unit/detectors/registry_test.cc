@@ -56,6 +56,7 @@ TEST(RegistryTest, TableListsEveryShippedDetectorWithItsDefaultState) {
       {"host_ports", true},
       {"host_probe", true},
       {"image_latest_or_untagged", true},
+      {"image_not_allowed", true},
       {"ingress_without_tls", true},
       {"kube_namespace_serviceaccount", true},
       {"mass_deletion", true},
