@@ -1,6 +1,7 @@
-// Admission webhook created, modified or deleted (catalog C86): a mutating webhook sees (and
-// can rewrite) every matching object, secrets included; deleting a validating webhook turns
-// off a policy control. Medium.
+// Admission control created, modified or deleted (catalog C86): a mutating webhook (or
+// mutating admission policy) sees and can rewrite every matching object, secrets included;
+// changing or deleting a validating webhook, a ValidatingAdmissionPolicy or its binding changes
+// or turns off a policy control. High.
 #include <memory>
 #include <string>
 
@@ -18,31 +19,47 @@ class AdmissionWebhookChanged final : public Detector {
  public:
   AdmissionWebhookChanged() {
     info_.id = "admission_webhook_changed";
-    info_.title = "Admission webhook changed";
+    info_.title = "Admission webhook or policy changed";
     info_.description =
-        "A mutating or validating admission webhook was created, changed or deleted: it can "
-        "intercept and rewrite API objects, or a policy control was removed.";
+        "An admission webhook, admission policy or policy binding was created, changed or "
+        "deleted: it can intercept and rewrite API objects, or a policy control was changed or "
+        "removed.";
     info_.severity = Severity::kHigh;
     info_.mitre = {"T1546", "T1562.001"};
     info_.catalog_ids = {"C86"};
     info_.interest.verbs =
         Interest::Verbs({Verb::kCreate, Verb::kUpdate, Verb::kPatch, Verb::kDelete});
     info_.interest.stages = Interest::OutcomeStages();
-    info_.interest.resources = {"mutatingwebhookconfigurations", "validatingwebhookconfigurations"};
+    info_.interest.resources = {
+        "mutatingwebhookconfigurations", "validatingwebhookconfigurations",
+        "validatingadmissionpolicies",   "validatingadmissionpolicybindings",
+        "mutatingadmissionpolicies",     "mutatingadmissionpolicybindings"};
   }
 
   const DetectorInfo& info() const override { return info_; }
 
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome || !e.Succeeded()) return;
-    const bool mutating = e.object.resource == "mutatingwebhookconfigurations";
+    const std::string_view r = e.object.resource;
+    const bool mutating = r.substr(0, 8) == "mutating";
+    const bool binding = r.ends_with("bindings");
+    const std::string_view what =
+        r.ends_with("webhookconfigurations")
+            ? " webhook configuration "
+            : (binding ? " admission policy binding " : " admission policy ");
+    std::string_view effect;
+    if (mutating) {
+      effect = ": it can see and rewrite the objects it matches";
+    } else if (e.verb == Verb::kDelete) {
+      effect = binding ? ": its policy no longer applies where it bound it"
+                       : ": an admission policy control was removed";
+    } else {
+      effect = ": admission policy for matching objects changed";
+    }
     Alert a = MakeAlert(info_, e);
-    a.message = absl::StrCat(
-        ActorLabel(e), " ", ToAbsl(PastTense(e.verb)), mutating ? " mutating" : " validating",
-        " webhook configuration ", ObjectLabel(e),
-        mutating ? ": a webhook can see and rewrite the objects it matches"
-                 : (e.verb == Verb::kDelete ? ": an admission policy control was removed"
-                                            : ": admission policy for matching objects changed"));
+    a.message = absl::StrCat(ActorLabel(e), " ", ToAbsl(PastTense(e.verb)),
+                             mutating ? " mutating" : " validating", ToAbsl(what), ObjectLabel(e),
+                             ToAbsl(effect));
     out.Emit(std::move(a));
   }
 

@@ -99,6 +99,10 @@ TEST_F(AuditPolicyTest, BodiesForWhatTheDetectorsParse) {
     EXPECT_EQ(
         LevelFor(policy_, "admissionregistration.k8s.io", "validatingwebhookconfigurations", verb),
         "RequestResponse");
+    for (const char* r : {"validatingadmissionpolicies", "validatingadmissionpolicybindings",
+                          "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"}) {
+      EXPECT_EQ(LevelFor(policy_, "admissionregistration.k8s.io", r, verb), "RequestResponse") << r;
+    }
   }
   EXPECT_EQ(
       LevelFor(policy_, "certificates.k8s.io", "certificatesigningrequests/approval", "update"),
