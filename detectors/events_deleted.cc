@@ -37,13 +37,7 @@ class EventsDeleted final : public Detector {
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome || !e.Succeeded()) return;
     Alert a = MakeAlert(info_, e);
-    std::string what =
-        e.verb == Verb::kDeleteCollection
-            ? absl::StrCat("all events in namespace ", e.object.namespace_.empty()
-                                                           ? std::string("(all)")
-                                                           : std::string(e.object.namespace_))
-            : absl::StrCat("event ", ObjectLabel(e));
-    a.message = absl::StrCat(ActorLabel(e), " deleted ", what,
+    a.message = absl::StrCat(ActorLabel(e), " deleted ", DeletedObjectsLabel(e, "event", "events"),
                              ": the record of recent activity was erased");
     out.Emit(std::move(a));
   }

@@ -36,11 +36,8 @@ class NetworkPolicyDeleted final : public Detector {
   void OnEvent(const AuditEvent& e, AlertEmitter& out) override {
     if (!e.first_outcome || !e.Succeeded()) return;
     Alert a = MakeAlert(info_, e);
-    std::string what =
-        e.verb == Verb::kDeleteCollection
-            ? absl::StrCat("all NetworkPolicies in namespace ", ToAbsl(e.object.namespace_))
-            : absl::StrCat("NetworkPolicy ", ObjectLabel(e));
-    a.message = absl::StrCat(ActorLabel(e), " deleted ", what,
+    a.message = absl::StrCat(ActorLabel(e), " deleted ",
+                             DeletedObjectsLabel(e, "NetworkPolicy", "NetworkPolicies"),
                              ": the network isolation it enforced is gone");
     out.Emit(std::move(a));
   }

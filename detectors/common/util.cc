@@ -50,6 +50,15 @@ std::string ObjectLabel(const AuditEvent& e) {
   return absl::StrCat(ToAbsl(e.object.namespace_), "/", ToAbsl(e.object.name));
 }
 
+std::string DeletedObjectsLabel(const AuditEvent& e, std::string_view singular,
+                                std::string_view plural) {
+  if (e.verb != Verb::kDeleteCollection) {
+    return absl::StrCat(ToAbsl(singular), " ", ObjectLabel(e));
+  }
+  return absl::StrCat("all ", ToAbsl(plural), " in namespace ",
+                      e.object.namespace_.empty() ? "(all)" : ToAbsl(e.object.namespace_));
+}
+
 std::string TargetLabel(const AuditEvent& e) {
   if (!e.has_object_ref || e.object.resource.empty()) return std::string(e.request_uri);
   std::string out(e.object.resource);

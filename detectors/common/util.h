@@ -21,6 +21,11 @@ std::string ObjectLabel(const AuditEvent& e);
 // namespace ci", "selfsubjectrulesreviews", or the request URI when there is no object.
 std::string TargetLabel(const AuditEvent& e);
 
+// What a delete or deletecollection removed, for messages: "<singular> namespace/name", or
+// "all <plural> in namespace N" ("(all)" for a collection across namespaces).
+std::string DeletedObjectsLabel(const AuditEvent& e, std::string_view singular,
+                                std::string_view plural);
+
 // The acting identity for messages: "alice" or "admin (as bob)".
 std::string ActorLabel(const AuditEvent& e);
 
