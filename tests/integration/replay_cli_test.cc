@@ -193,7 +193,8 @@ TEST(ReplayCliTest, StartupLineNamesDetectorsInactiveUntilConfigured) {
   EXPECT_THAT(line, HasSubstr("image_not_allowed (set its allowed_registries)"));
   EXPECT_THAT(line, HasSubstr("threat_intel_source (set its tor_exit_cidrs, threat_intel_cidrs or "
                               "threat_intel_file)"));
-  EXPECT_THAT(line, HasSubstr("system_identity_untrusted_source (set its trusted_cidrs)"));
+  EXPECT_THAT(line,
+              HasSubstr("system_identity_untrusted_source (set its trusted_cidrs or admin_cidrs)"));
 
   WriteFile(tmp + "/intel.yaml",
             "detectors:\n  threat_intel_source:\n    tor_exit_cidrs: [198.51.100.0/24]\n"
@@ -204,7 +205,8 @@ TEST(ReplayCliTest, StartupLineNamesDetectorsInactiveUntilConfigured) {
   EXPECT_THAT(r.err, HasSubstr("1 enabled detector watches no events until configured")) << r.err;
   EXPECT_THAT(r.err, Not(HasSubstr("threat_intel_source (set its")));
   EXPECT_THAT(r.err, Not(HasSubstr("image_not_allowed (set its")));
-  EXPECT_THAT(line, HasSubstr("system_identity_untrusted_source (set its trusted_cidrs)"));
+  EXPECT_THAT(line,
+              HasSubstr("system_identity_untrusted_source (set its trusted_cidrs or admin_cidrs)"));
 
   WriteFile(tmp + "/json.yaml", "log:\n  format: json\n");
   r = RunKaudit({"replay", "--format", "json", "--config", tmp + "/json.yaml", input});

@@ -196,6 +196,23 @@ TEST(AddressListTest, EmptyListsKeepThemQuietAndBadEntriesFail) {
   ASSERT_EQ(untrusted.alerts.size(), 1u);
   // A credential used from where it never is (DETECTIONS.md's severity guide).
   EXPECT_EQ(untrusted.alerts[0].severity, Severity::kCritical);
+  // Admin networks alone: the node identity is not judged, a person from outside them is
+  // (high: people travel; a node's credential does not).
+  std::string human =
+      ReadFile(Case("system_identity_untrusted_source", "fires", "human_from_public_address"));
+  const std::map<std::string, std::string> admin = {{"admin_cidrs", "[10.8.0.0/16]"}};
+  EXPECT_TRUE(RunDetector("system_identity_untrusted_source", node, admin).alerts.empty());
+  auto person = RunDetector("system_identity_untrusted_source", human, admin);
+  ASSERT_EQ(person.alerts.size(), 1u);
+  EXPECT_EQ(person.alerts[0].severity, Severity::kHigh);
+  EXPECT_EQ(FieldOf(person.alerts[0], "source_network"), "outside admin_cidrs");
+  EXPECT_NE(person.alerts[0].message.find("alice called the API from 198.51.100.23, outside the "
+                                          "admin networks"),
+            std::string::npos)
+      << person.alerts[0].message;
+  EXPECT_TRUE(
+      RunDetector("system_identity_untrusted_source", human, {{"admin_cidrs", "[198.51.100.0/24]"}})
+          .alerts.empty());
 }
 
 TEST(PermissionEnumerationTest, NamesThePattern) {
