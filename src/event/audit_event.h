@@ -85,6 +85,8 @@ class LazyObjects {
   virtual const ConfigMapView* ResponseConfigMap() { return nullptr; }
   virtual const ServiceView* RequestService() { return nullptr; }
   virtual const ServiceView* ResponseService() { return nullptr; }
+  virtual const NetworkPolicyView* RequestNetworkPolicy() { return nullptr; }
+  virtual const NetworkPolicyView* ResponseNetworkPolicy() { return nullptr; }
   virtual const IngressView* RequestIngress() { return nullptr; }
   virtual const IngressView* ResponseIngress() { return nullptr; }
   virtual const CertificateSigningRequestView* RequestCsr() { return nullptr; }
@@ -171,6 +173,12 @@ struct AuditEvent {
   }
   const ServiceView* RequestService() const { return lazy ? lazy->RequestService() : nullptr; }
   const ServiceView* ResponseService() const { return lazy ? lazy->ResponseService() : nullptr; }
+  const NetworkPolicyView* RequestNetworkPolicy() const {
+    return lazy ? lazy->RequestNetworkPolicy() : nullptr;
+  }
+  const NetworkPolicyView* ResponseNetworkPolicy() const {
+    return lazy ? lazy->ResponseNetworkPolicy() : nullptr;
+  }
   const IngressView* RequestIngress() const { return lazy ? lazy->RequestIngress() : nullptr; }
   const IngressView* ResponseIngress() const { return lazy ? lazy->ResponseIngress() : nullptr; }
   const CertificateSigningRequestView* RequestCsr() const {

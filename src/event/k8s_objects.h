@@ -79,6 +79,23 @@ struct ServiceView {
   bool has_spec = false;
 };
 
+// One ingress or egress rule of a NetworkPolicy, as far as it opens the selected pods up.
+struct NetworkPolicyRuleView {
+  // No `from` (ingress) or `to` (egress), or an empty list: every source or destination.
+  bool any_peer = false;
+  // A peer whose ipBlock covers every address (0.0.0.0/0 or ::/0, whatever it excepts).
+  std::string_view open_cidr;
+  size_t ports = 0;  // 0: every port
+};
+
+// A NetworkPolicy's spec.
+struct NetworkPolicyView {
+  ObjectMetaView meta;
+  std::vector<std::string_view> policy_types;
+  std::vector<NetworkPolicyRuleView> ingress, egress;
+  bool has_spec = false;
+};
+
 // An Ingress's spec: whether TLS is configured and which hosts its rules serve.
 struct IngressView {
   ObjectMetaView meta;

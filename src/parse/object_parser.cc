@@ -160,6 +160,50 @@ void ReadIngressRules(Val v, IngressView& ing) {
   }
 }
 
+// spec.ingress[].from or spec.egress[].to of a NetworkPolicy (`peers_key` names which).
+void ReadNetworkPolicyRules(Val v, std::string_view peers_key,
+                            std::vector<NetworkPolicyRuleView>& rules) {
+  od::array arr;
+  if (v.get_array().get(arr)) return;
+  for (auto item : arr) {
+    od::object obj;
+    if (item.get_object().get(obj)) continue;
+    NetworkPolicyRuleView rule;
+    rule.any_peer = true;  // until a peer list says otherwise
+    for (auto f : obj) {
+      std::string_view k = KeyOf(f);
+      if (KeyIs(k, "ports")) {
+        od::array ports;
+        if (f.value().get_array().get(ports)) continue;
+        for (auto p : ports) {
+          (void)p;
+          ++rule.ports;
+        }
+      } else if (k == peers_key) {
+        od::array peers;
+        if (f.value().get_array().get(peers)) continue;  // null: no peers given
+        for (auto peer : peers) {
+          rule.any_peer = false;
+          od::object po;
+          if (peer.get_object().get(po)) continue;
+          for (auto pf : po) {
+            if (!KeyIs(KeyOf(pf), "ipBlock")) continue;
+            od::object block;
+            if (pf.value().get_object().get(block)) continue;
+            for (auto bf : block) {
+              if (!KeyIs(KeyOf(bf), "cidr")) continue;
+              std::string_view cidr;
+              ReadString(bf.value(), cidr);
+              if (cidr == "0.0.0.0/0" || cidr == "::/0") rule.open_cidr = cidr;
+            }
+          }
+        }
+      }
+    }
+    rules.push_back(rule);
+  }
+}
+
 // The spec of a Service or an Ingress (read into both; the caller decides which applies).
 void ReadSpec(Val v, K8sObjectViews& out) {
   od::object obj;
@@ -209,8 +253,20 @@ void ReadSpec(Val v, K8sObjectViews& out) {
       out.has_csr = true;
     } else if (KeyIs(k, "username")) {
       ReadString(f.value(), out.csr.username);
+    } else if (KeyIs(k, "podSelector")) {
+      out.has_network_policy = true;
+    } else if (KeyIs(k, "policyTypes")) {
+      ReadStringList(f.value(), out.network_policy.policy_types);
+      out.has_network_policy = true;
+    } else if (KeyIs(k, "ingress")) {
+      ReadNetworkPolicyRules(f.value(), "from", out.network_policy.ingress);
+      out.has_network_policy = true;
+    } else if (KeyIs(k, "egress")) {
+      ReadNetworkPolicyRules(f.value(), "to", out.network_policy.egress);
+      out.has_network_policy = true;
     }
   }
+  out.network_policy.has_spec = out.has_network_policy;
   out.csr.has_spec = out.has_csr;
   svc.has_spec = service_keys;
   ing.has_spec = ingress_keys;
@@ -337,7 +393,9 @@ void K8sObjectViews::Clear() {
   service = ServiceView();
   ingress = IngressView();
   csr = CertificateSigningRequestView();
+  network_policy = NetworkPolicyView();
   has_role = has_binding = has_config_map = has_service = has_ingress = has_csr = false;
+  has_network_policy = false;
 }
 
 class K8sObjectParser::Impl {
@@ -410,6 +468,7 @@ const K8sObjectViews* K8sObjectParser::Parse(std::string_view json, size_t capac
   v.config_map.meta = meta;
   v.service.meta = meta;
   v.csr.meta = meta;
+  v.network_policy.meta = meta;
   v.ingress.meta = std::move(meta);
   return &v;
 }
@@ -456,6 +515,8 @@ KAUDIT_VIEW_ACCESSOR(Request, Ingress, IngressView, ingress, has_ingress)
 KAUDIT_VIEW_ACCESSOR(Response, Ingress, IngressView, ingress, has_ingress)
 KAUDIT_VIEW_ACCESSOR(Request, Csr, CertificateSigningRequestView, csr, has_csr)
 KAUDIT_VIEW_ACCESSOR(Response, Csr, CertificateSigningRequestView, csr, has_csr)
+KAUDIT_VIEW_ACCESSOR(Request, NetworkPolicy, NetworkPolicyView, network_policy, has_network_policy)
+KAUDIT_VIEW_ACCESSOR(Response, NetworkPolicy, NetworkPolicyView, network_policy, has_network_policy)
 #undef KAUDIT_VIEW_ACCESSOR
 
 }  // namespace kaudit

@@ -9,7 +9,8 @@
 
 namespace kaudit {
 
-// Everything the RBAC, ConfigMap, Service, Ingress and CSR views need from one object, read in a
+// Everything the RBAC, ConfigMap, Service, Ingress, CSR and NetworkPolicy views need from one
+// object, read in a
 // single On-Demand pass. Which views are present depends on the fields found, not on `kind`
 // (patches usually carry no kind).
 struct K8sObjectViews {
@@ -19,8 +20,9 @@ struct K8sObjectViews {
   ServiceView service;
   IngressView ingress;
   CertificateSigningRequestView csr;
+  NetworkPolicyView network_policy;
   bool has_role = false, has_binding = false, has_config_map = false;
-  bool has_service = false, has_ingress = false, has_csr = false;
+  bool has_service = false, has_ingress = false, has_csr = false, has_network_policy = false;
   void Clear();
 };
 
@@ -73,6 +75,8 @@ class EventObjectCache final : public LazyObjects {
   const IngressView* ResponseIngress() override;
   const CertificateSigningRequestView* RequestCsr() override;
   const CertificateSigningRequestView* ResponseCsr() override;
+  const NetworkPolicyView* RequestNetworkPolicy() override;
+  const NetworkPolicyView* ResponseNetworkPolicy() override;
 
  private:
   const K8sObjectViews* Request();

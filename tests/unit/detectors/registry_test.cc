@@ -60,6 +60,7 @@ TEST(RegistryTest, TableListsEveryShippedDetectorWithItsDefaultState) {
       {"ingress_without_tls", true},
       {"kube_namespace_serviceaccount", true},
       {"mass_deletion", true},
+      {"networkpolicy_allow_all", true},
       {"networkpolicy_deleted", true},
       {"node_proxy", true},
       {"offensive_user_agent", true},

@@ -92,6 +92,39 @@ TEST(K8sObjectParserTest, ReadsBindingRoleRefAndSubjects) {
   EXPECT_TRUE(v->binding.role_ref_name.empty());
 }
 
+TEST(K8sObjectParserTest, ReadsNetworkPolicyRules) {
+  K8sObjectParser p;
+  const K8sObjectViews* v = p.ParseCopy(
+      R"({"kind":"NetworkPolicy","metadata":{"name":"np","namespace":"web"},"spec":{)"
+      R"("podSelector":{},"policyTypes":["Ingress","Egress"],)"
+      R"("ingress":[{},{"from":[]},{"from":null,"ports":[{"port":80},{"port":443}]},)"
+      R"({"from":[{"podSelector":{"matchLabels":{"a":"b"}}}]}],)"
+      R"("egress":[{"to":[{"namespaceSelector":{}},{"ipBlock":{"cidr":"::/0","except":["fd00::/8"]}}]},)"
+      R"({"to":[{"ipBlock":{"cidr":"10.0.0.0/8"}}]}]}})");
+  ASSERT_NE(v, nullptr);
+  ASSERT_TRUE(v->has_network_policy);
+  EXPECT_FALSE(v->has_service);
+  EXPECT_FALSE(v->has_ingress);
+  const NetworkPolicyView& np = v->network_policy;
+  EXPECT_EQ(np.meta.name, "np");
+  EXPECT_EQ(np.policy_types, (std::vector<std::string_view>{"Ingress", "Egress"}));
+  ASSERT_EQ(np.ingress.size(), 4u);
+  EXPECT_TRUE(np.ingress[0].any_peer);
+  EXPECT_TRUE(np.ingress[1].any_peer);  // an empty list is every source too
+  EXPECT_TRUE(np.ingress[2].any_peer);
+  EXPECT_EQ(np.ingress[2].ports, 2u);
+  EXPECT_FALSE(np.ingress[3].any_peer);
+  ASSERT_EQ(np.egress.size(), 2u);
+  EXPECT_FALSE(np.egress[0].any_peer);
+  EXPECT_EQ(np.egress[0].open_cidr, "::/0");
+  EXPECT_EQ(np.egress[1].open_cidr, "");
+  // A Service's spec is not a NetworkPolicy.
+  v = p.ParseCopy(R"({"spec":{"type":"NodePort","ports":[{"port":80}]}})");
+  ASSERT_NE(v, nullptr);
+  EXPECT_TRUE(v->has_service);
+  EXPECT_FALSE(v->has_network_policy);
+}
+
 TEST(K8sObjectParserTest, ReadsConfigMapDataUnescaped) {
   K8sObjectParser p;
   const K8sObjectViews* v = p.ParseCopy(RequestObjectOf(
