@@ -1,7 +1,7 @@
 // Admission control created, modified or deleted (catalog C86): a mutating webhook (or
 // mutating admission policy) sees and can rewrite every matching object, secrets included;
 // changing or deleting a validating webhook, a ValidatingAdmissionPolicy or its binding changes
-// or turns off a policy control. High.
+// or turns off a policy control. High for a create or delete; medium for an update or patch.
 #include <memory>
 #include <string>
 
@@ -57,6 +57,10 @@ class AdmissionWebhookChanged final : public Detector {
       effect = ": admission policy for matching objects changed";
     }
     Alert a = MakeAlert(info_, e);
+    // Operators rewrite their webhooks' CA bundles all day (cert-manager's cainjector,
+    // Gatekeeper, admission patch jobs): updates and patches are medium, a new or removed
+    // webhook or policy high.
+    if (e.verb == Verb::kUpdate || e.verb == Verb::kPatch) a.severity = Severity::kMedium;
     a.message = absl::StrCat(ActorLabel(e), " ", ToAbsl(PastTense(e.verb)),
                              mutating ? " mutating" : " validating", ToAbsl(what), ObjectLabel(e),
                              ToAbsl(effect));

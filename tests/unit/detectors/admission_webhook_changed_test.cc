@@ -29,6 +29,7 @@ TEST(AdmissionWebhookChangedTest, AdmissionPoliciesAndBindings) {
       kId,
       SourcePath(dir + "constructed_patch_validating_admission_policy_binding_to_audit_only.json"));
   ASSERT_EQ(binding.alerts.size(), 1u);
+  EXPECT_EQ(binding.alerts[0].severity, Severity::kMedium);  // a patch
   EXPECT_NE(binding.alerts[0].message.find(
                 "patched validating admission policy binding deny-privileged-binding: admission "
                 "policy for matching objects changed"),
