@@ -124,6 +124,15 @@ TEST_F(AuditPolicyTest, EventDeletesLoggedOtherEventRequestsNot) {
   }
 }
 
+// The guardrail-deleted detectors need at least Metadata for the deletes.
+TEST_F(AuditPolicyTest, GuardrailDeletesAreLogged) {
+  for (const char* verb : {"delete", "deletecollection"}) {
+    EXPECT_NE(LevelFor(policy_, "", "resourcequotas", verb), "None") << verb;
+    EXPECT_NE(LevelFor(policy_, "", "limitranges", verb), "None") << verb;
+    EXPECT_NE(LevelFor(policy_, "networking.k8s.io", "networkpolicies", verb), "None") << verb;
+  }
+}
+
 TEST_F(AuditPolicyTest, WebhookKubeconfigParses) {
   YAML::Node kc = YAML::LoadFile(testing::SourcePath("deploy/apiserver/webhook-kubeconfig.yaml"));
   EXPECT_EQ(kc["kind"].as<std::string>(), "Config");

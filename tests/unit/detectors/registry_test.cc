@@ -72,6 +72,7 @@ TEST(RegistryTest, TableListsEveryShippedDetectorWithItsDefaultState) {
       {"privileged_container", true},
       {"privileged_impersonation", true},
       {"proc_mount_unmasked", true},
+      {"quota_deleted", true},
       {"rbac_anonymous_grant", true},
       {"rbac_binding_changed", true},
       {"rbac_pod_exec_role", true},
