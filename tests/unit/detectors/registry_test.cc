@@ -105,6 +105,7 @@ TEST(RegistryTest, TableListsEveryShippedDetectorWithItsDefaultState) {
       {"unsafe_sysctls", true},
       {"untrusted_node_join", true},
       {"volume_types", true},
+      {"workload_defaults", true},
       {"workload_diff", true},
   };
   std::map<std::string, bool> table;
