@@ -87,6 +87,10 @@ class LazyObjects {
   virtual const ServiceView* ResponseService() { return nullptr; }
   virtual const NetworkPolicyView* RequestNetworkPolicy() { return nullptr; }
   virtual const NetworkPolicyView* ResponseNetworkPolicy() { return nullptr; }
+  // The object's metadata (name, namespace, labels) whatever its kind; a merge patch's null
+  // label value (a removal) reads as an empty value.
+  virtual const ObjectMetaView* RequestObjectMeta() { return nullptr; }
+  virtual const ObjectMetaView* ResponseObjectMeta() { return nullptr; }
   virtual const IngressView* RequestIngress() { return nullptr; }
   virtual const IngressView* ResponseIngress() { return nullptr; }
   virtual const CertificateSigningRequestView* RequestCsr() { return nullptr; }
@@ -178,6 +182,12 @@ struct AuditEvent {
   }
   const NetworkPolicyView* ResponseNetworkPolicy() const {
     return lazy ? lazy->ResponseNetworkPolicy() : nullptr;
+  }
+  const ObjectMetaView* RequestObjectMeta() const {
+    return lazy ? lazy->RequestObjectMeta() : nullptr;
+  }
+  const ObjectMetaView* ResponseObjectMeta() const {
+    return lazy ? lazy->ResponseObjectMeta() : nullptr;
   }
   const IngressView* RequestIngress() const { return lazy ? lazy->RequestIngress() : nullptr; }
   const IngressView* ResponseIngress() const { return lazy ? lazy->ResponseIngress() : nullptr; }

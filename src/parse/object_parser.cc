@@ -394,6 +394,8 @@ void K8sObjectViews::Clear() {
   ingress = IngressView();
   csr = CertificateSigningRequestView();
   network_policy = NetworkPolicyView();
+  meta = ObjectMetaView();
+  has_meta = false;
   has_role = has_binding = has_config_map = has_service = has_ingress = has_csr = false;
   has_network_policy = false;
 }
@@ -442,6 +444,7 @@ const K8sObjectViews* K8sObjectParser::Parse(std::string_view json, size_t capac
       ReadString(f.value(), meta.kind);
     } else if (KeyIs(k, "metadata")) {
       ReadMeta(f.value(), meta);
+      v.has_meta = true;
     } else if (KeyIs(k, "rules")) {
       v.has_role = true;
       ReadRules(f.value(), v.role.rules);
@@ -469,7 +472,8 @@ const K8sObjectViews* K8sObjectParser::Parse(std::string_view json, size_t capac
   v.service.meta = meta;
   v.csr.meta = meta;
   v.network_policy.meta = meta;
-  v.ingress.meta = std::move(meta);
+  v.ingress.meta = meta;
+  v.meta = std::move(meta);
   return &v;
 }
 
@@ -517,6 +521,8 @@ KAUDIT_VIEW_ACCESSOR(Request, Csr, CertificateSigningRequestView, csr, has_csr)
 KAUDIT_VIEW_ACCESSOR(Response, Csr, CertificateSigningRequestView, csr, has_csr)
 KAUDIT_VIEW_ACCESSOR(Request, NetworkPolicy, NetworkPolicyView, network_policy, has_network_policy)
 KAUDIT_VIEW_ACCESSOR(Response, NetworkPolicy, NetworkPolicyView, network_policy, has_network_policy)
+KAUDIT_VIEW_ACCESSOR(Request, ObjectMeta, ObjectMetaView, meta, has_meta)
+KAUDIT_VIEW_ACCESSOR(Response, ObjectMeta, ObjectMetaView, meta, has_meta)
 #undef KAUDIT_VIEW_ACCESSOR
 
 }  // namespace kaudit

@@ -21,8 +21,10 @@ struct K8sObjectViews {
   IngressView ingress;
   CertificateSigningRequestView csr;
   NetworkPolicyView network_policy;
+  ObjectMetaView meta;  // the object's metadata, whatever its kind (has_meta)
   bool has_role = false, has_binding = false, has_config_map = false;
   bool has_service = false, has_ingress = false, has_csr = false, has_network_policy = false;
+  bool has_meta = false;
   void Clear();
 };
 
@@ -77,6 +79,8 @@ class EventObjectCache final : public LazyObjects {
   const CertificateSigningRequestView* ResponseCsr() override;
   const NetworkPolicyView* RequestNetworkPolicy() override;
   const NetworkPolicyView* ResponseNetworkPolicy() override;
+  const ObjectMetaView* RequestObjectMeta() override;
+  const ObjectMetaView* ResponseObjectMeta() override;
 
  private:
   const K8sObjectViews* Request();

@@ -72,6 +72,7 @@ TEST(RegistryTest, TableListsEveryShippedDetectorWithItsDefaultState) {
       {"privileged_container", true},
       {"privileged_impersonation", true},
       {"proc_mount_unmasked", true},
+      {"psa_enforce_weakened", true},
       {"quota_deleted", true},
       {"rbac_anonymous_grant", true},
       {"rbac_binding_changed", true},
