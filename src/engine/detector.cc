@@ -12,6 +12,9 @@ uint32_t EventTraits(const AuditEvent& e) {
     t |= EventTrait::kRefused;
   }
   if (!e.pod_security_audit_violations.empty()) t |= EventTrait::kPodSecurityViolation;
+  if (e.username.ends_with(":default") && e.username.starts_with("system:serviceaccount:")) {
+    t |= EventTrait::kDefaultServiceAccount;
+  }
   return t;
 }
 

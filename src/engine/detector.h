@@ -23,6 +23,8 @@ struct EventTrait {
   static constexpr uint32_t kRefused = 1u << 2;        // code 401 or 403, or decision "forbid"
   // The pod-security.kubernetes.io/audit-violations annotation is set.
   static constexpr uint32_t kPodSecurityViolation = 1u << 3;
+  // The user is a namespace's `default` service account (system:serviceaccount:NS:default).
+  static constexpr uint32_t kDefaultServiceAccount = 1u << 4;
 };
 // The EventTrait bits `e` has.
 uint32_t EventTraits(const AuditEvent& e);

@@ -38,6 +38,7 @@ TEST(RegistryTest, TableListsEveryShippedDetectorWithItsDefaultState) {
       {"daemonset_created", true},
       {"dashboard_exposed", true},
       {"debug_image_pod", true},
+      {"default_service_account_used", true},
       {"denied_burst_by_ip", true},
       {"disallowed_namespace", true},
       {"disallowed_user", true},

@@ -72,7 +72,8 @@ TEST(DispatcherTest, ShowsADetectorOnlyEventsWithAllOfItsTraits) {
   std::vector<DetectorSlot> slots;
   std::vector<Recorder*> r;
   for (uint32_t traits : {0u, EventTrait::kAnonymous, EventTrait::kAnonymous | EventTrait::kRefused,
-                          EventTrait::kImpersonating, EventTrait::kPodSecurityViolation}) {
+                          EventTrait::kImpersonating, EventTrait::kPodSecurityViolation,
+                          EventTrait::kDefaultServiceAccount}) {
     Interest in;
     in.stages = Interest::OutcomeStages();
     in.traits = traits;
@@ -102,13 +103,20 @@ TEST(DispatcherTest, ShowsADetectorOnlyEventsWithAllOfItsTraits) {
   auto psa = Ev("psa", Stage::kResponseComplete, Verb::kCreate, "pods");
   psa.username = "dave";
   psa.pod_security_audit_violations = "privileged";
-  for (auto* ev : {&user, &anon, &anon_refused, &forbid, &imp, &psa}) d.Dispatch(*ev, out);
-  EXPECT_EQ(r[0]->seen,
-            (std::vector<std::string>{"user+", "anon+", "anon403+", "forbid+", "imp+", "psa+"}));
+  auto dsa = Ev("dsa", Stage::kResponseComplete, Verb::kList, "pods");
+  dsa.username = "system:serviceaccount:web:default";
+  auto named = Ev("named", Stage::kResponseComplete, Verb::kList, "pods");
+  named.username = "system:serviceaccount:default:web";  // the namespace is `default`, not the SA
+  for (auto* ev : {&user, &anon, &anon_refused, &forbid, &imp, &psa, &dsa, &named}) {
+    d.Dispatch(*ev, out);
+  }
+  EXPECT_EQ(r[0]->seen, (std::vector<std::string>{"user+", "anon+", "anon403+", "forbid+", "imp+",
+                                                  "psa+", "dsa+", "named+"}));
   EXPECT_EQ(r[1]->seen, (std::vector<std::string>{"anon+", "anon403+"}));
   EXPECT_EQ(r[2]->seen, (std::vector<std::string>{"anon403+"}));
   EXPECT_EQ(r[3]->seen, (std::vector<std::string>{"imp+"}));
   EXPECT_EQ(r[4]->seen, (std::vector<std::string>{"psa+"}));
+  EXPECT_EQ(r[5]->seen, (std::vector<std::string>{"dsa+"}));
   EXPECT_EQ(d.counters(1).events, 2u);  // counted as shown: the others were not its events
   EXPECT_EQ(d.counters(2).events, 1u);
   EXPECT_EQ(EventTraits(forbid), EventTrait::kRefused);
