@@ -218,6 +218,19 @@ TEST(ReplayCliTest, StartupLineNamesDetectorsInactiveUntilConfigured) {
       << r.err;
 }
 
+// configs/examples: each one is a valid configuration (a stale key fails here).
+TEST(ReplayCliTest, EveryExampleConfigurationIsValid) {
+  int n = 0;
+  for (const auto& f : std::filesystem::directory_iterator(SourcePath("configs/examples"))) {
+    if (f.path().extension() != ".yaml") continue;
+    ++n;
+    auto r = RunKaudit({"check-config", f.path().string()});
+    EXPECT_EQ(r.exit_code, 0) << f.path() << ": " << r.err;
+    EXPECT_THAT(r.out, HasSubstr(": OK (")) << f.path();
+  }
+  EXPECT_GE(n, 3);
+}
+
 TEST(ReplayCliTest, RealLogsReplayCleanly) {
   std::string tmp = testing::TempDir();
   auto r = RunKaudit({"replay", "--format", "json", "--summary-file", tmp + "/s.json",
