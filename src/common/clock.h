@@ -8,7 +8,8 @@
 namespace kaudit {
 
 // Wall clock, injected through the context so tests can fix it. The per-event path never
-// reads it: detection runs on event time (stageTimestamp).
+// reads it: detection runs on event time (stageTimestamp). The engine reads it once per batch
+// of alerts it delivers, for their detection time.
 class Clock {
  public:
   virtual ~Clock() = default;

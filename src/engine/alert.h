@@ -24,6 +24,9 @@ struct Alert {
   Severity severity = Severity::kMedium;
   std::vector<std::string> mitre;                // ATT&CK technique ids
   absl::Time event_time = absl::InfinitePast();  // stageTimestamp of the deciding event
+  // When kaudit raised it: the engine's clock as it hands the alert to the sinks (InfinitePast
+  // until then; formats leave it out while unset).
+  absl::Time detection_time = absl::InfinitePast();
 
   // Who acted.
   std::string user;               // user.username

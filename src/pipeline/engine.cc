@@ -177,6 +177,9 @@ void Engine::Deliver() {
   }
   alerts_.resize(kept);
   if (!alerts_.empty()) {
+    // One clock read per delivered batch, and only for events that raised alerts.
+    const absl::Time now = ctx_.clock->Now();
+    for (Alert& a : alerts_) a.detection_time = now;
     offered_ += alerts_.size();
     if (absl::Status s = sink_->Send(alerts_); !s.ok()) {
       summary_.alerts_sink_failed += alerts_.size();

@@ -118,6 +118,9 @@ void AppendAlertFalco(const Alert& a, const FormatOptions& opts, std::string& ou
   w.Field("kaudit.severity", SeverityName(a.severity));
   w.Field("kaudit.mitre", absl::StrJoin(a.mitre, ","));
   w.Field("kaudit.count", static_cast<int64_t>(a.count));
+  if (a.detection_time != absl::InfinitePast()) {
+    w.Field("kaudit.detection_time", FormatRfc3339Nanos(a.detection_time));
+  }
   if (!opts.cluster.empty()) w.Field("kaudit.cluster", opts.cluster);
   for (const auto& [k, v] : a.fields) w.Field(absl::StrCat("kaudit.", k), v);
   w.EndObject();
@@ -139,6 +142,10 @@ void AppendAlertEcs(const Alert& a, const FormatOptions& opts, std::string& out)
   w.Key("ecs").BeginObject().Field("version", "8.11.0").EndObject();
   w.Key("event").BeginObject();
   w.Field("kind", "alert");
+  // ECS: event.created is when the pipeline first saw (here: raised) it; @timestamp the event's.
+  if (a.detection_time != absl::InfinitePast()) {
+    w.Field("created", FormatRfc3339Micros(a.detection_time));
+  }
   w.Key("category").BeginArray().String("configuration").String("iam").EndArray();
   w.Key("type").BeginArray().String("info").EndArray();
   w.Field("module", "kaudit");
@@ -251,6 +258,9 @@ void AppendAlertJson(const Alert& a, std::string_view cluster, std::string& out)
   for (const auto& m : a.mitre) w.String(m);
   w.EndArray();
   w.Field("time", FormatRfc3339Micros(a.event_time));
+  if (a.detection_time != absl::InfinitePast()) {
+    w.Field("detection_time", FormatRfc3339Micros(a.detection_time));
+  }
   if (!cluster.empty()) w.Field("cluster", cluster);
   w.Field("message", a.message);
   w.Key("actor").BeginObject();

@@ -31,6 +31,21 @@ void WriteFile(const std::string& path, std::string_view data) {
   out.write(data.data(), static_cast<std::streamsize>(data.size()));
 }
 
+std::string WithoutDetectionTimes(std::string_view alerts) {
+  static constexpr std::string_view kKey = R"(,"detection_time":")";
+  std::string out;
+  out.reserve(alerts.size());
+  size_t at = 0;
+  for (size_t p = alerts.find(kKey); p != std::string_view::npos; p = alerts.find(kKey, at)) {
+    const size_t end = alerts.find('"', p + kKey.size());
+    if (end == std::string_view::npos) break;
+    out.append(alerts.substr(at, p - at));
+    at = end + 1;
+  }
+  out.append(alerts.substr(at));
+  return out;
+}
+
 std::string GzipCompress(std::string_view data) {
   z_stream zs{};
   deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);

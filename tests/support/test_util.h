@@ -15,6 +15,9 @@ std::string SourcePath(std::string_view relative);
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, std::string_view data);
 std::string GzipCompress(std::string_view data);
+// Native JSON alert lines without their "detection_time" (the wall clock of the run), for
+// tests that compare the alerts of two runs.
+std::string WithoutDetectionTimes(std::string_view alerts);
 // A fresh temporary directory, removed by the OS eventually (under $TMPDIR).
 std::string TempDir();
 

@@ -21,7 +21,11 @@ class CapturingSink final : public AlertSink {
   absl::Status Send(std::span<const Alert> alerts) override {
     std::unique_lock<std::mutex> l(mu);
     cv.wait(l, [&] { return !hold; });
-    for (const auto& a : alerts) detectors.push_back(a.detector_id);
+    for (const auto& a : alerts) {
+      detectors.push_back(a.detector_id);
+      detection_times.push_back(a.detection_time);
+      event_times.push_back(a.event_time);
+    }
     return absl::OkStatus();
   }
   void Release() {
@@ -33,6 +37,7 @@ class CapturingSink final : public AlertSink {
   std::condition_variable cv;
   bool hold = false;
   std::vector<std::string> detectors;
+  std::vector<absl::Time> detection_times, event_times;
 };
 
 Batch MakeBatch(std::string data, std::function<void(const BatchResult&)> done = nullptr) {
@@ -41,6 +46,25 @@ Batch MakeBatch(std::string data, std::function<void(const BatchResult&)> done =
   b.source = "test";
   b.done = std::move(done);
   return b;
+}
+
+// Alerts carry when kaudit raised them (the context's clock), beside the event's own time.
+TEST(LivePipelineTest, StampsAlertsWithTheClocksTimeAsDetectionTime) {
+  const absl::Time now = absl::FromUnixSeconds(1790000000);
+  FakeClock clock(now);
+  Config config;
+  CapturingSink sink;
+  auto p = LivePipeline::Create(config, &sink, Context{&clock, testing::TestContext().logger},
+                                LiveOptions{});
+  ASSERT_TRUE(p.ok()) << p.status();
+  Batch exec = MakeBatch(ReadFile(SourcePath("tests/data/falco/k8s_audit__attach_pod.json")));
+  ASSERT_TRUE((*p)->Submit(exec));
+  (*p)->Stop();
+  ASSERT_FALSE(sink.detectors.empty());
+  for (size_t i = 0; i < sink.detectors.size(); ++i) {
+    EXPECT_EQ(sink.detection_times[i], now) << sink.detectors[i];
+    EXPECT_NE(sink.event_times[i], now) << sink.detectors[i];  // the event's stageTimestamp
+  }
 }
 
 TEST(LivePipelineTest, ProcessesBatchesAndReportsEachOne) {

@@ -113,13 +113,6 @@ TEST(QueuedSinkTest, FlushGivesUpAfterItsTimeoutAndCountsTheRest) {
   EXPECT_EQ(s.stats().dropped_shutdown, 2u);
 }
 
-TEST(AlertFormatTest, FalcoPriorities) {
-  EXPECT_EQ(FalcoPriority(Severity::kCritical), "Critical");
-  EXPECT_EQ(FalcoPriority(Severity::kMedium), "Warning");
-  EXPECT_EQ(ParseAlertFormat("ecs"), AlertFormat::kEcs);
-  EXPECT_FALSE(ParseAlertFormat("xml").has_value());
-}
-
 }  // namespace
 }  // namespace kaudit
 
