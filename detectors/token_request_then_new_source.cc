@@ -7,11 +7,18 @@
 // used evicted and counted) the last `max_sources` source IPs and user-agent products it used
 // (oldest forgotten and counted) and its pending mint. One alert per mint. Requests carrying
 // user.extra["authentication.kubernetes.io/pod-name"] use a pod's bound token (minted by its
-// kubelet) and are left to pod_token_used_elsewhere. Persistent: the learned sources and a
-// pending mint survive a restart (engine.state_dir).
+// kubelet) and are left to pod_token_used_elsewhere. Kubernetes 1.29+ ties a token to its mint:
+// the TokenRequest's audit annotation authentication.kubernetes.io/issued-credential-id
+// ("JTI=<uuid>") comes back as user.extra["authentication.kubernetes.io/credential-id"] on
+// every request the token makes. When both are present only the minted token's own requests
+// are judged (another token of the same account, from anywhere, is not this mint's use) and the
+// alert, matched by credential id, is critical; without them a request in the window is judged
+// by timing alone (high). Persistent: the learned sources and a pending mint survive a restart
+// (engine.state_dir).
 #include <algorithm>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -31,11 +38,30 @@ namespace {
 
 constexpr std::string_view kSaPrefix = "system:serviceaccount:";
 constexpr std::string_view kPodNameKey = "authentication.kubernetes.io/pod-name";
+constexpr std::string_view kCredentialIdKey = "authentication.kubernetes.io/credential-id";
+// The TokenRequest's annotation naming the credential it issued (1.30+; 1.29's alpha key).
+constexpr std::string_view kIssuedCredentialKeys[] = {
+    "authentication.kubernetes.io/issued-credential-id",
+    "authentication.k8s.io/issued-credential-id"};
+
+// The issued-credential-id annotation of a TokenRequest event, "" when absent. Read from the
+// raw event: only successful mints (rare) ask for it.
+std::string IssuedCredentialId(const AuditEvent& e) {
+  std::optional<std::string_view> annotations = JsonFind(e.raw, {"annotations"});
+  if (!annotations.has_value()) return "";
+  for (std::string_view key : kIssuedCredentialKeys) {
+    std::optional<std::string_view> v = JsonFind(*annotations, {key});
+    if (!v.has_value()) continue;
+    if (std::optional<std::string> id = JsonString(*v); id.has_value()) return *id;
+  }
+  return "";
+}
 
 struct Mint {
   bool pending = false;
   std::string minter, ip, user_agent, audit_id;
   absl::Time at = absl::InfinitePast();
+  std::string credential_id;  // issued-credential-id, "" when the event had none
 };
 
 struct ServiceAccountState {
@@ -79,7 +105,8 @@ class TokenRequestThenNewSource final : public Detector {
   bool persistent() const override { return true; }
 
   // One record per service account: s <account> <last_ns> <ips,> <agents,> and, with a
-  // pending mint, <minter> <ip> <user_agent> <audit_id> <at_ns>.
+  // pending mint, <minter> <ip> <user_agent> <audit_id> <at_ns> and, when the mint named the
+  // credential it issued, <credential_id> (files written before that field still load).
   absl::Status SaveState(StateWriter& w) const override {
     sas_.ForEachOldestFirst([&](const std::string& key, const ServiceAccountState& st) {
       std::vector<std::string> f = {"s", key, TimeToField(st.last), absl::StrJoin(st.ips, ","),
@@ -90,6 +117,7 @@ class TokenRequestThenNewSource final : public Detector {
           f.push_back(*v);
         }
         f.push_back(TimeToField(st.mint.at));
+        if (!st.mint.credential_id.empty()) f.push_back(st.mint.credential_id);
       }
       w.RecordFields(f);
     });
@@ -105,18 +133,19 @@ class TokenRequestThenNewSource final : public Detector {
     };
     while (r.Next(&f)) {
       absl::Time last, at;
-      if ((f.size() != 5 && f.size() != 10) || f[0] != "s" || !TimeFromField(f[2], &last) ||
-          (f.size() == 10 && !TimeFromField(f[9], &at))) {
+      if ((f.size() != 5 && f.size() != 10 && f.size() != 11) || f[0] != "s" ||
+          !TimeFromField(f[2], &last) || (f.size() >= 10 && !TimeFromField(f[9], &at))) {
         return r.Error(
             "expected: s <account> <last_ns> <ips> <agents> [<minter> <ip> <user_agent> "
-            "<audit_id> <at_ns>]");
+            "<audit_id> <at_ns> [<credential_id>]]");
       }
       ServiceAccountState& st = sas_.Touch(f[1]);
       st.last = last;
       st.ips = list(f[3]);
       st.agents = list(f[4]);
-      if (f.size() == 10) {
+      if (f.size() >= 10) {
         st.mint.pending = true;
+        if (f.size() == 11) st.mint.credential_id = f[10];
         st.mint.minter = f[5];
         st.mint.ip = f[6];
         st.mint.user_agent = f[7];
@@ -141,6 +170,7 @@ class TokenRequestThenNewSource final : public Detector {
       st.mint.user_agent = std::string(e.user_agent);
       st.mint.audit_id = std::string(e.audit_id);
       st.mint.at = e.stage_timestamp;
+      st.mint.credential_id = IssuedCredentialId(e);
       st.last = e.stage_timestamp;
       return;
     }
@@ -158,14 +188,21 @@ class TokenRequestThenNewSource final : public Detector {
     std::string_view agent = UserAgentProduct(e.user_agent);
     Mint& m = st.mint;
     if (m.pending && e.stage_timestamp >= m.at) {
+      std::string credential;
+      if (!m.credential_id.empty() && !e.user_extra.empty() &&
+          e.user_extra.find(kCredentialIdKey) != std::string_view::npos) {
+        credential = UserExtraValue(e.user_extra, kCredentialIdKey);
+      }
       if (e.stage_timestamp - m.at > window_) {
         m.pending = false;
+      } else if (!credential.empty() && credential != m.credential_id) {
+        // Another token of this account: says nothing about where the minted one went.
       } else {
         const bool new_ip = ip != m.ip && !Contains(st.ips, ip);
         const bool new_agent = check_user_agent_ && !agent.empty() &&
                                agent != UserAgentProduct(m.user_agent) &&
                                !Contains(st.agents, agent);
-        if (new_ip || new_agent) Report(e, st, new_ip, out);
+        if (new_ip || new_agent) Report(e, st, new_ip, !credential.empty(), out);
       }
     }
     Learn(st.ips, ip);
@@ -189,10 +226,18 @@ class TokenRequestThenNewSource final : public Detector {
     d.emplace_back(v);
   }
 
-  void Report(const AuditEvent& e, ServiceAccountState& st, bool new_ip, AlertEmitter& out) {
+  // `by_credential`: the request carried the minted token's credential id (exact), else it is
+  // the account's first request from a new source within the window (timing).
+  void Report(const AuditEvent& e, ServiceAccountState& st, bool new_ip, bool by_credential,
+              AlertEmitter& out) {
     Mint& m = st.mint;
     absl::Duration after = e.stage_timestamp - m.at;
     Alert a = MakeSequenceAlert(info_, e, m.audit_id, m.at);
+    // Tied by credential id, the minted token itself is out of place: critical, as a pod's
+    // token used elsewhere is. By timing it may be another token of the account: high.
+    if (by_credential) a.severity = Severity::kCritical;
+    a.AddField("matched_by", by_credential ? "credential id" : "timing");
+    if (!m.credential_id.empty()) a.AddField("credential_id", m.credential_id);
     a.AddField("minted_by", m.minter);
     a.AddField("mint_source_ip", m.ip);
     a.AddField("mint_user_agent", m.user_agent);
@@ -207,7 +252,9 @@ class TokenRequestThenNewSource final : public Detector {
                      new_ip ? absl::StrCat("new address ", ToAbsl(e.SourceIp()))
                             : absl::StrCat(ToAbsl(e.SourceIp()), " with new client ",
                                            ToAbsl(UserAgentProduct(e.user_agent))),
-                     ": the minted credential is used somewhere it was not issued");
+                     by_credential ? ": the minted token itself (same credential id) is used "
+                                     "somewhere it was not issued"
+                                   : ": the minted credential is used somewhere it was not issued");
     out.Emit(std::move(a));
     m.pending = false;
   }

@@ -58,6 +58,7 @@ TEST(TokenRequestThenNewSourceTest, NamesTheMinterAndTheNewAddressOncePerMint) {
   EXPECT_EQ(FieldOf(a, "minted_by"), "alice");
   EXPECT_EQ(FieldOf(a, "mint_source_ip"), "10.0.0.5");
   EXPECT_EQ(FieldOf(a, "new_source_ip"), "203.0.113.9");
+  EXPECT_EQ(FieldOf(a, "matched_by"), "timing");  // no credential ids in these events
   EXPECT_NE(a.message.find("alice minted a token for system:serviceaccount:ci:deployer"),
             std::string::npos)
       << a.message;
@@ -73,6 +74,37 @@ TEST(TokenRequestThenNewSourceTest, NamesTheMinterAndTheNewAddressOncePerMint) {
   EXPECT_TRUE(RunDetector(id, ua).alerts.empty());
   EXPECT_EQ(RunDetector(id, ua, {{"check_user_agent", "true"}}).alerts.size(), 1u);
   EXPECT_THROW(RunDetector(id, "", {{"max_sources", "0"}}), std::runtime_error);
+}
+
+// Kubernetes 1.29+: the mint's issued-credential-id annotation and the token's credential-id
+// extra tie each request to the token it used.
+TEST(TokenRequestThenNewSourceTest, JudgesOnlyTheMintedTokenWhenCredentialIdsTieThem) {
+  const std::string id = "token_request_then_new_source";
+  auto run = RunDetectorOnFile(id, Case(id, "fires", "minted_credential_used_from_new_address"));
+  ASSERT_EQ(run.alerts.size(), 1u);
+  const Alert& a = run.alerts[0];
+  EXPECT_EQ(a.severity, Severity::kCritical);
+  EXPECT_EQ(FieldOf(a, "matched_by"), "credential id");
+  EXPECT_EQ(FieldOf(a, "credential_id"), "JTI=7c9e4a52-1d3b-4f6e-9a8b-2c5d7e1f0a34");
+  EXPECT_NE(a.message.find("the minted token itself"), std::string::npos) << a.message;
+  // Another token of the account from a new address first (not this mint's use), then the
+  // minted token from yet another address: one alert, on the minted token's request.
+  std::string other = ReadFile(Case(id, "quiet", "other_credential_used_from_new_address"));
+  std::string minted = ReadFile(Case(id, "fires", "minted_credential_used_from_new_address"));
+  std::string use = minted.substr(minted.find('\n') + 1);
+  use.replace(use.find("203.0.113.9"), 11, "198.51.100.4");
+  auto both = RunDetector(id, other + use);
+  ASSERT_EQ(both.alerts.size(), 1u);
+  EXPECT_EQ(FieldOf(both.alerts[0], "new_source_ip"), "198.51.100.4");
+  EXPECT_EQ(FieldOf(both.alerts[0], "matched_by"), "credential id");
+  // A mint without the annotation falls back to timing: the other token's request fires.
+  std::string unnamed = other;
+  unnamed.replace(unnamed.find("authentication.kubernetes.io/issued-credential-id"), 14,
+                  "example.com/x-");
+  auto timing = RunDetector(id, unnamed);
+  ASSERT_EQ(timing.alerts.size(), 1u);
+  EXPECT_EQ(FieldOf(timing.alerts[0], "matched_by"), "timing");
+  EXPECT_EQ(timing.alerts[0].severity, Severity::kHigh);
 }
 
 TEST(PodTokenUsedElsewhereTest, NamesThePodItsAddressesAndOneAlertPerAddress) {
@@ -141,6 +173,12 @@ TEST(CredentialSequencesTest, LearnedStateRoundTripsThroughLoad) {
         {"s", "system:serviceaccount:ci:deployer", "1717243200000000000", "10.1.2.3,10.1.2.4",
          "app,kubectl", "alice", "10.0.0.5", "kubectl/v1.29.0",
          "c47a1000-0000-4000-8000-000000000002", "1717243100000000000"}}},
+      // A pending mint that named its credential (written since credential ids are read).
+      {"token_request_then_new_source",
+       {{"s", "system:serviceaccount:ci:web", "1717243200000000000", "10.1.2.3", "app"},
+        {"s", "system:serviceaccount:ci:deployer", "1717243200000000000", "10.1.2.3", "app",
+         "alice", "10.0.0.5", "kubectl/v1.29.0", "c47a1000-0000-4000-8000-000000000002",
+         "1717243100000000000", "JTI=7c9e4a52-1d3b-4f6e-9a8b-2c5d7e1f0a34"}}},
   };
   for (const auto& c : cases) {
     auto d = NewDetectorWithDefaults(c.id);
