@@ -204,7 +204,9 @@ void ReadNetworkPolicyRules(Val v, std::string_view peers_key,
   }
 }
 
-// The spec of a Service or an Ingress (read into both; the caller decides which applies).
+// The spec of a Service, an Ingress, a CertificateSigningRequest or a NetworkPolicy: each key
+// goes to the view of the kind that has it and sets that view's has_* flag; the caller decides
+// which applies by the object's resource.
 void ReadSpec(Val v, K8sObjectViews& out) {
   od::object obj;
   if (v.get_object().get(obj)) return;
