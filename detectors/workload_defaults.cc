@@ -39,12 +39,7 @@ class WorkloadDefaults final : public PodSpecDetector {
  protected:
   void Check(const AuditEvent& e, const PodSpecView& s, std::vector<PodFinding>& out) override {
     if (e.verb != Verb::kCreate || !e.object.subresource.empty()) return;
-    // A pod from a workload's controller (judged when its workload was), or a mirror pod.
-    if (e.object.resource == "pods" &&
-        (StartsWith(e.username, "system:serviceaccount:kube-system:") ||
-         StartsWith(e.username, "system:node:"))) {
-      return;
-    }
+    if (PodFromControllerOrNode(e)) return;
     const std::string_view sa = s.service_account_name;
     if (sa.empty() || sa == "default") {
       PodFinding& f = out.emplace_back();

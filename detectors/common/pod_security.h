@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "src/common/strings.h"
 #include "src/engine/alert.h"
 #include "src/engine/detector.h"
 #include "src/event/audit_event.h"
@@ -63,6 +64,14 @@ inline std::optional<bool> EffectiveRunAsNonRoot(const PodSpecView& s, const Con
                                             : s.pod_security_context.run_as_non_root;
 }
 inline bool IsWindowsPod(const PodSpecView& s) { return s.os_name == "windows"; }
+
+// A pod created by kube-system's controllers (from a workload judged when it was written) or
+// by a kubelet (a static pod's mirror): detectors of what a person chose skip these.
+inline bool PodFromControllerOrNode(const AuditEvent& e) {
+  return e.object.resource == "pods" &&
+         (StartsWith(e.username, "system:serviceaccount:kube-system:") ||
+          StartsWith(e.username, "system:node:"));
+}
 
 // Capability name without a CAP_ prefix, upper-cased ("cap_sys_admin" -> "SYS_ADMIN").
 std::string NormalizeCapability(std::string_view cap);

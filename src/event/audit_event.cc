@@ -108,11 +108,13 @@ std::string_view ContainerKindName(ContainerKind k) {
 void SecurityContextView::Clear() { *this = SecurityContextView(); }
 void ContainerView::Clear() { *this = ContainerView(); }
 void PodSpecView::Clear() {
-  object_kind = object_name = service_account_name = node_name = {};
+  object_kind = object_name = service_account_name = node_name = os_name = {};
   host_network = host_pid = host_ipc = host_users_false = false;
   pod_security_context.Clear();
   containers.clear();
   volumes.clear();
+  tolerations.clear();
+  required_node_labels.clear();
   apparmor_annotations.clear();
 }
 

@@ -55,6 +55,13 @@ struct VolumeView {
   std::string_view host_path;  // hostPath.path
 };
 
+// A toleration as written (spec.tolerations[]).
+struct TolerationView {
+  std::string_view key;     // empty with operator Exists: tolerates every taint
+  std::string_view op;      // "Exists" or "Equal" (empty means Equal)
+  std::string_view effect;  // empty: every effect
+};
+
 // A pod spec as written through the API: a Pod's spec or a workload's pod template.
 struct PodSpecView {
   std::string_view object_kind;  // "Pod", "Deployment", "CronJob", ...
@@ -69,6 +76,10 @@ struct PodSpecView {
   SecurityContextView pod_security_context;
   std::vector<ContainerView> containers;  // containers, initContainers, ephemeralContainers
   std::vector<VolumeView> volumes;
+  std::vector<TolerationView> tolerations;
+  // Node labels the pod requires: nodeSelector keys and the keys of the required node affinity's
+  // match expressions with operator In or Exists.
+  std::vector<std::string_view> required_node_labels;
   // Annotations of the pod (template) metadata with the AppArmor prefix, as key/value.
   std::vector<std::pair<std::string_view, std::string_view>> apparmor_annotations;
   void Clear();
@@ -118,6 +129,12 @@ void ForEachStringView(PodSpecView& s, F&& f) {
     f(v.type);
     f(v.host_path);
   }
+  for (TolerationView& t : s.tolerations) {
+    f(t.key);
+    f(t.op);
+    f(t.effect);
+  }
+  for (std::string_view& label : s.required_node_labels) f(label);
   for (auto& [key, value] : s.apparmor_annotations) {
     f(key);
     f(value);

@@ -230,6 +230,79 @@ void ReadMetadata(Val v, PodSpecView& spec, std::string_view* uid) {
 
 // Reads a spec object; descends into template / jobTemplate. Returns true if container
 // lists were found.
+// spec.tolerations[]: key, operator, effect.
+void ReadTolerations(Val v, PodSpecView& spec) {
+  od::array arr;
+  if (v.get_array().get(arr)) return;
+  for (auto item : arr) {
+    od::object obj;
+    if (item.get_object().get(obj)) continue;
+    TolerationView& t = spec.tolerations.emplace_back();
+    for (auto f : obj) {
+      std::string_view k = KeyOf(f);
+      if (KeyIs(k, "key"))
+        ReadString(f.value(), t.key);
+      else if (KeyIs(k, "operator"))
+        ReadString(f.value(), t.op);
+      else if (KeyIs(k, "effect"))
+        ReadString(f.value(), t.effect);
+    }
+  }
+}
+
+// spec.nodeSelector's keys.
+void ReadNodeSelector(Val v, PodSpecView& spec) {
+  od::object obj;
+  if (v.get_object().get(obj)) return;
+  for (auto f : obj) {
+    std::string_view k = KeyOf(f);
+    if (!k.empty()) spec.required_node_labels.push_back(k);
+  }
+}
+
+// The keys of spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
+// .nodeSelectorTerms[].matchExpressions[] whose operator is In or Exists.
+void ReadRequiredNodeAffinity(Val v, PodSpecView& spec) {
+  auto member = [](Val parent, std::string_view name, Val& out) {
+    od::object obj;
+    if (parent.get_object().get(obj)) return false;
+    for (auto f : obj) {
+      if (KeyOf(f) == name) {
+        out = f.value();
+        return true;
+      }
+    }
+    return false;
+  };
+  Val node_affinity, required, terms;
+  if (!member(v, "nodeAffinity", node_affinity) ||
+      !member(node_affinity, "requiredDuringSchedulingIgnoredDuringExecution", required) ||
+      !member(required, "nodeSelectorTerms", terms)) {
+    return;
+  }
+  od::array term_list;
+  if (terms.get_array().get(term_list)) return;
+  for (auto term : term_list) {
+    Val expressions;
+    if (!member(term, "matchExpressions", expressions)) continue;
+    od::array list;
+    if (expressions.get_array().get(list)) continue;
+    for (auto e : list) {
+      od::object obj;
+      if (e.get_object().get(obj)) continue;
+      std::string_view key, op;
+      for (auto f : obj) {
+        std::string_view k = KeyOf(f);
+        if (KeyIs(k, "key"))
+          ReadString(f.value(), key);
+        else if (KeyIs(k, "operator"))
+          ReadString(f.value(), op);
+      }
+      if (!key.empty() && (op == "In" || op == "Exists")) spec.required_node_labels.push_back(key);
+    }
+  }
+}
+
 bool ReadSpec(Val v, PodSpecView& spec, int depth);
 
 bool ReadTemplate(Val v, PodSpecView& spec, int depth) {
@@ -321,7 +394,13 @@ bool ReadSpec(Val v, PodSpecView& spec, int depth) {
         }
         break;
       case 'n':
-        if (KeyIs(k, "nodeName")) ReadString(fv, spec.node_name);
+        if (KeyIs(k, "nodeName"))
+          ReadString(fv, spec.node_name);
+        else if (KeyIs(k, "nodeSelector"))
+          ReadNodeSelector(fv, spec);
+        break;
+      case 'a':
+        if (KeyIs(k, "affinity")) ReadRequiredNodeAffinity(fv, spec);
         break;
       case 'o':
         if (KeyIs(k, "os")) {
@@ -333,7 +412,10 @@ bool ReadSpec(Val v, PodSpecView& spec, int depth) {
         }
         break;
       case 't':
-        if (KeyIs(k, "template")) found |= ReadTemplate(fv, spec, depth + 1);
+        if (KeyIs(k, "template"))
+          found |= ReadTemplate(fv, spec, depth + 1);
+        else if (KeyIs(k, "tolerations"))
+          ReadTolerations(fv, spec);
         break;
       case 'j':
         if (KeyIs(k, "jobTemplate")) found |= ReadTemplate(fv, spec, depth + 1);
@@ -378,7 +460,6 @@ void ReadPodStatus(Val v, PodStatusView& status) {
 // `out`; returns the JSON error of a malformed object.
 simdjson::error_code WalkPod(od::object root, ParsedPodObject& out) {
   out.spec.Clear();
-  out.spec.os_name = {};  // PodSpecView::Clear (src/event) predates os_name
   out.status.Clear();
   out.has_spec = out.has_status = false;
   for (auto f : root) {

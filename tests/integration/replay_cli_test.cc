@@ -327,7 +327,7 @@ TEST(ReplayCliTest, MissingInputAndBadConfigAreFatalAndNamed) {
   EXPECT_THAT(check_bad.err, HasSubstr("thresold"));
   auto check_ok = RunKaudit({"check-config", SourcePath("configs/kaudit.yaml")});
   EXPECT_EQ(check_ok.exit_code, 0) << check_ok.err;
-  EXPECT_THAT(check_ok.out, HasSubstr("OK (94 detectors enabled)"));
+  EXPECT_THAT(check_ok.out, HasSubstr("OK (95 detectors enabled)"));
 
   // The files of detectors_dir are validated at startup and by check-config.
   std::filesystem::create_directories(tmp + "/dets");

@@ -30,6 +30,7 @@ TEST(RegistryTest, TableListsEveryShippedDetectorWithItsDefaultState) {
       {"cluster_configmap_modified", true},
       {"configmap_credentials", true},
       {"container_without_limits", true},
+      {"control_plane_placement", true},
       {"controller_service_account", true},
       {"create_then_exec", true},
       {"cronjob_changed", true},

@@ -95,6 +95,40 @@ TEST(PodSpecParserTest, ReadsOsNameAndClearsItBetweenParses) {
   EXPECT_EQ(lin->os_name, "");
 }
 
+// Scheduling constraints: tolerations as written, and the node labels the pod requires
+// (nodeSelector keys, required node affinity's In/Exists keys; not NotIn/DoesNotExist, not
+// preferred terms), in a workload's template too; cleared between parses.
+TEST(PodSpecParserTest, ReadsTolerationsAndRequiredNodeLabels) {
+  PodSpecParser p;
+  const PodSpecView* s = p.ParseCopy(R"({"kind":"Deployment","spec":{"template":{"spec":{
+      "tolerations":[{"key":"node-role.kubernetes.io/control-plane","operator":"Exists",
+                      "effect":"NoSchedule"},{"operator":"Exists"},"bad"],
+      "nodeSelector":{"disktype":"ssd","node-role.kubernetes.io/control-plane":""},
+      "affinity":{"podAntiAffinity":{},"nodeAffinity":{
+        "preferredDuringSchedulingIgnoredDuringExecution":[{"weight":1,"preference":{
+          "matchExpressions":[{"key":"preferred","operator":"Exists"}]}}],
+        "requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[
+          {"matchExpressions":[{"key":"zone","operator":"In","values":["a"]},
+                               {"key":"spot","operator":"DoesNotExist"}]},
+          {"matchFields":[{"key":"metadata.name","operator":"In","values":["n1"]}],
+           "matchExpressions":[{"operator":"Exists","key":"gpu"}]}]}}},
+      "containers":[{"name":"a","image":"x"}]}}}})");
+  ASSERT_NE(s, nullptr);
+  ASSERT_EQ(s->tolerations.size(), 2u);
+  EXPECT_EQ(s->tolerations[0].key, "node-role.kubernetes.io/control-plane");
+  EXPECT_EQ(s->tolerations[0].op, "Exists");
+  EXPECT_EQ(s->tolerations[0].effect, "NoSchedule");
+  EXPECT_EQ(s->tolerations[1].key, "");
+  EXPECT_EQ(s->tolerations[1].op, "Exists");
+  EXPECT_THAT(s->required_node_labels,
+              ElementsAre("disktype", "node-role.kubernetes.io/control-plane", "zone", "gpu"));
+  ASSERT_EQ(s->containers.size(), 1u);  // the walk goes on after the scheduling fields
+  const PodSpecView* plain = p.ParseCopy(R"({"kind":"Pod","spec":{"containers":[{"name":"a"}]}})");
+  ASSERT_NE(plain, nullptr);
+  EXPECT_TRUE(plain->tolerations.empty());
+  EXPECT_TRUE(plain->required_node_labels.empty());
+}
+
 TEST(PodSpecParserTest, ReadsPodStatusAlsoFromStatusOnlyWrites) {
   PodSpecParser p;
   // A pod read: spec and status in one pass.
