@@ -10,11 +10,11 @@
 // kube-system's controllers (from a workload already judged) and by kubelets are skipped, and
 // so are objects in `ignore_namespaces` (kube-system: its DaemonSets, CNI and kube-proxy,
 // tolerate every taint by design).
-#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "detectors/common/pod_security.h"
@@ -24,10 +24,6 @@
 
 namespace kaudit {
 namespace {
-
-bool Contains(const std::vector<std::string>& list, std::string_view v) {
-  return std::find(list.begin(), list.end(), v) != list.end();
-}
 
 class ControlPlanePlacement final : public PodSpecDetector {
  public:
@@ -52,15 +48,17 @@ class ControlPlanePlacement final : public PodSpecDetector {
  protected:
   void Check(const AuditEvent& e, const PodSpecView& s, std::vector<PodFinding>& out) override {
     if (e.verb == Verb::kUpdate || !e.object.subresource.empty()) return;
-    if (PodFromControllerOrNode(e) || Contains(ignore_namespaces_, e.object.namespace_)) return;
+    if (PodFromControllerOrNode(e) ||
+        absl::c_linear_search(ignore_namespaces_, e.object.namespace_))
+      return;
     std::vector<std::string> required, tolerated;
     for (std::string_view label : s.required_node_labels) {
-      if (Contains(node_labels_, label)) required.emplace_back(label);
+      if (absl::c_linear_search(node_labels_, label)) required.emplace_back(label);
     }
     for (const TolerationView& t : s.tolerations) {
       if (t.key.empty() && t.op == "Exists") {
         tolerated.emplace_back("every taint");
-      } else if (Contains(taint_keys_, t.key)) {
+      } else if (absl::c_linear_search(taint_keys_, t.key)) {
         tolerated.emplace_back(t.key);
       }
     }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -50,10 +51,6 @@ struct Known {
   std::vector<std::string> images;  // oldest first
   Flags flags;
 };
-
-bool Contains(const std::vector<std::string>& v, std::string_view s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
 
 class WorkloadDiff final : public Detector {
  public:
@@ -115,14 +112,14 @@ class WorkloadDiff final : public Detector {
     bool added_container = false;
     if (full != nullptr) {
       for (const auto& c : full->containers) {
-        if (!Contains(k.containers, c.name)) {
+        if (!absl::c_linear_search(k.containers, c.name)) {
           changes.push_back(absl::StrCat("added container ", ToAbsl(c.name)));
           added_container = true;
         }
       }
     }
     for (const auto& c : changed->containers) {
-      if (!c.image.empty() && !Contains(k.images, c.image)) {
+      if (!c.image.empty() && !absl::c_linear_search(k.images, c.image)) {
         changes.push_back(absl::StrCat("new image ", ToAbsl(c.image)));
       }
     }
@@ -201,7 +198,7 @@ class WorkloadDiff final : public Detector {
       k.flags.host_namespaces |= f.host_namespaces;
     }
     for (const auto& c : s.containers) {
-      if (c.image.empty() || Contains(k.images, c.image)) continue;
+      if (c.image.empty() || absl::c_linear_search(k.images, c.image)) continue;
       if (k.images.size() >= max_images_) {
         k.images.erase(k.images.begin());
         ++dropped_;
