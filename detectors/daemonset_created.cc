@@ -30,6 +30,7 @@ class DaemonSetCreated final : public Detector {
     info_.interest.verbs = Interest::Verbs({Verb::kCreate});
     info_.interest.stages = Interest::OutcomeStages();
     info_.interest.resources = {"daemonsets"};
+    info_.judges_images = true;
     info_.default_allow_users = {"system:serviceaccount:kube-system:.*", "eks:.*", "aksService"};
   }
 

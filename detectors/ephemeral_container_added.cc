@@ -28,6 +28,7 @@ class EphemeralContainerAdded final : public Detector {
     info_.interest.verbs = Interest::WriteVerbs();
     info_.interest.stages = Interest::Stages({Stage::kResponseComplete, Stage::kPanic});
     info_.interest.resources = {"pods"};
+    info_.judges_images = true;
   }
 
   const DetectorInfo& info() const override { return info_; }

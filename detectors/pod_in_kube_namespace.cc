@@ -38,6 +38,7 @@ class PodInKubeNamespace final : public Detector {
     info_.interest.verbs = Interest::Verbs({Verb::kCreate});
     info_.interest.stages = Interest::Stages({Stage::kResponseComplete, Stage::kPanic});
     info_.interest.resources = {"pods"};
+    info_.judges_images = true;
     info_.default_allow_users = {"system:node:[^:]+"};
   }
 

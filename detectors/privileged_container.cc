@@ -30,6 +30,7 @@ class PrivilegedContainer final : public Detector {
     info_.interest.verbs = Interest::WriteVerbs();
     info_.interest.stages = Interest::Stages({Stage::kResponseComplete, Stage::kPanic});
     info_.interest.resources = PodSpecResources();
+    info_.judges_images = true;
   }
 
   const DetectorInfo& info() const override { return info_; }

@@ -55,6 +55,14 @@ absl::StatusOr<DetectorSlot> BuildOne(const DetectorEntry& entry, DetectorParams
   KAUDIT_ASSIGN_OR_RETURN(pats.groups,
                           p.List("allow.groups", slot.detector->info().default_allow_groups));
   KAUDIT_ASSIGN_OR_RETURN(pats.namespaces, p.List("allow.namespaces", {}));
+  KAUDIT_ASSIGN_OR_RETURN(pats.source_cidrs, p.List("allow.source_cidrs", {}));
+  if (slot.detector->info().judges_images) {
+    KAUDIT_ASSIGN_OR_RETURN(pats.images, p.List("allow.images", {}));
+  } else if (p.Has("allow.images")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(p.KeyPath("allow.images"), ": ", ToAbsl(entry.id),
+                     " does not judge container images (only the pod spec detectors take it)"));
+  }
   KAUDIT_ASSIGN_OR_RETURN(auto allow, AllowList::Create(pats, p.KeyPath("allow")));
   if (!allow->empty()) slot.allow = std::move(allow);
   KAUDIT_RETURN_IF_ERROR(p.CheckAllUsed());

@@ -3,8 +3,10 @@
 #include <re2/re2.h>
 #include <re2/set.h>
 
+#include "absl/algorithm/container.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "detectors/common/workloads.h"
 #include "src/common/strings.h"
 
 namespace kaudit {
@@ -82,7 +84,38 @@ absl::StatusOr<std::unique_ptr<AllowList>> AllowList::Create(const Patterns& p,
   if (auto s = make(p.users, "users", list->users_); !s.ok()) return s;
   if (auto s = make(p.groups, "groups", list->groups_); !s.ok()) return s;
   if (auto s = make(p.namespaces, "namespaces", list->namespaces_); !s.ok()) return s;
+  if (auto s = make(p.images, "images", list->images_); !s.ok()) return s;
+  if (!p.source_cidrs.empty()) {
+    auto cidrs = CidrList::Parse(p.source_cidrs, absl::StrCat(ToAbsl(key_path), ".source_cidrs"));
+    if (!cidrs.ok()) return cidrs.status();
+    list->source_cidrs_ = std::move(*cidrs);
+  }
   return list;
+}
+
+std::string_view ImageRepository(std::string_view image) {
+  if (size_t at = image.find('@'); at != std::string_view::npos) image = image.substr(0, at);
+  const size_t colon = image.rfind(':');
+  const size_t slash = image.rfind('/');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
+    image = image.substr(0, colon);
+  }
+  return image;
+}
+
+bool AllowList::ImageAllowed(std::string_view image) const {
+  if (image.empty()) return false;
+  if (images_->Matches(image)) return true;
+  const std::string_view repo = ImageRepository(image);
+  return repo.size() != image.size() && images_->Matches(repo);
+}
+
+bool AllowList::MatchesAlert(const Alert& alert) const {
+  if (!images_) return false;
+  for (const auto& [key, value] : alert.fields) {
+    if (key == "image") return ImageAllowed(value);
+  }
+  return false;
 }
 
 bool AllowList::Matches(const AuditEvent& e) const {
@@ -100,6 +133,23 @@ bool AllowList::Matches(const AuditEvent& e) const {
   }
   if (namespaces_ && !e.object.namespace_.empty() && namespaces_->Matches(e.object.namespace_)) {
     return true;
+  }
+  if (!source_cidrs_.empty() && !e.source_ips.empty() &&
+      absl::c_all_of(e.source_ips,
+                     [&](std::string_view ip) { return source_cidrs_.Contains(ip); })) {
+    return true;
+  }
+  if (images_ && IsPodSpecWrite(e)) {
+    // The pod as written when the response carries it (a patch's body holds only what changed),
+    // else the spec the request wrote.
+    const PodSpecView* spec = e.ResponsePodSpec();
+    bool not_visible = false;
+    if (spec == nullptr) spec = WrittenPodSpec(e, &not_visible);
+    if (spec != nullptr && !spec->containers.empty() &&
+        absl::c_all_of(spec->containers,
+                       [&](const ContainerView& c) { return ImageAllowed(c.image); })) {
+      return true;
+    }
   }
   return false;
 }

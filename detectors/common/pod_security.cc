@@ -13,6 +13,7 @@ PodSpecDetector::PodSpecDetector() {
   info_.interest.verbs = Interest::WriteVerbs();
   info_.interest.stages = Interest::Stages({Stage::kResponseComplete, Stage::kPanic});
   info_.interest.resources = PodSpecResources();
+  info_.judges_images = true;
 }
 
 void PodSpecDetector::OnEvent(const AuditEvent& e, AlertEmitter& out) {

@@ -40,6 +40,7 @@ int RunDetectors(const std::string& config_path, const LogFlags& log_flags, bool
       for (const auto& c : i.catalog_ids) w.String(c);
       w.EndArray();
       w.Field("stateful", i.stateful);
+      w.Field("judges_images", i.judges_images);  // takes allow.images
       w.Field("description", i.description);
       w.EndObject();
     }

@@ -64,6 +64,9 @@ struct DetectorInfo {
   std::vector<std::string> default_allow_users;
   // Default allow-list of groups (RE2, full match), replaced by allow.groups in the config.
   std::vector<std::string> default_allow_groups;
+  // Its alerts are about the containers of pod specs it reads: it takes `allow.images` besides
+  // the other allow keys (an image allow-list means nothing to the other detectors).
+  bool judges_images = false;
   // What events_not_judged() counts, for the run summary and the end-of-run hint. Empty: events
   // without the request or response object the detector reads (audit level Metadata for its
   // resources), and the hint is to raise the audit policy for `interest.resources`.
@@ -109,6 +112,9 @@ class EventFilter {
  public:
   virtual ~EventFilter() = default;
   virtual bool Matches(const AuditEvent& event) const = 0;
+  // An alert of an event Matches() let through that is skipped all the same (allow.images: the
+  // alert names an allowed container image).
+  virtual bool MatchesAlert(const Alert& alert) const { return false; }
 };
 
 // Starts an alert with the detector's identity only (id, title, severity, MITRE), for reports

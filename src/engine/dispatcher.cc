@@ -9,6 +9,10 @@ class Dispatcher::Emitter final : public AlertEmitter {
   Emitter(Dispatcher& d, size_t slot, std::vector<Alert>& out)
       : d_(d), slot_index_(slot), slot_(d.slots_[slot]), counters_(d.counters_[slot]), out_(out) {}
   void Emit(Alert alert) override {
+    if (slot_.allow && slot_.allow->MatchesAlert(alert)) {
+      ++counters_.allowed;
+      return;
+    }
     if (slot_.severity) alert.severity = *slot_.severity;
     if (slot_.aggregate > absl::ZeroDuration()) {
       const bool pass = d_.aggregator_.Offer(slot_index_, slot_.aggregate, alert, d_.summaries_);

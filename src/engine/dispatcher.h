@@ -37,8 +37,8 @@ struct DispatcherOptions {
 };
 
 struct DetectorCounters {
-  uint64_t events = 0;                            // events shown to the detector
-  uint64_t allowed = 0;                           // events skipped by its allow-list
+  uint64_t events = 0;   // events shown to the detector
+  uint64_t allowed = 0;  // events skipped by its allow-list, and alerts (allow.images)
   std::array<uint64_t, kNumSeverities> alerts{};  // alerts emitted (summaries included)
   uint64_t aggregated = 0;  // alerts absorbed into an aggregation window (not emitted alone)
 };

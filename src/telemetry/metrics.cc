@@ -102,8 +102,9 @@ std::string RenderMetrics(const RunSummary& s, const ProcessInfo& info, bool fin
                           MetricType::Counter);
   auto& det_events = b.Family("kaudit_detector_events_total", "Events shown to each detector",
                               MetricType::Counter);
-  auto& det_allowed = b.Family("kaudit_detector_allowed_total",
-                               "Events skipped by a detector's allow-list", MetricType::Counter);
+  auto& det_allowed = b.Family(
+      "kaudit_detector_allowed_total",
+      "Events skipped by a detector's allow-list (and alerts, allow.images)", MetricType::Counter);
   auto& det_not_judged = b.Family("kaudit_detector_not_judged_total",
                                   "Events a detector could not judge (no object at Metadata level)",
                                   MetricType::Counter);

@@ -379,6 +379,9 @@ TEST(ReplayCliTest, DetectorsVersionAndHelp) {
   }
   auto j = RunKaudit({"detectors", "--json"});
   EXPECT_THAT(j.out, HasSubstr(R"("mitre":["T1609"])"));
+  EXPECT_THAT(j.out, HasSubstr(R"("id":"host_namespaces")"));
+  EXPECT_THAT(j.out, HasSubstr(R"("stateful":false,"judges_images":true)"));   // pod spec ones
+  EXPECT_THAT(j.out, HasSubstr(R"("stateful":false,"judges_images":false)"));  // the others
   auto v = RunKaudit({"version"});
   EXPECT_EQ(v.exit_code, 0);
   EXPECT_THAT(v.out, HasSubstr("kaudit 0.1.0 (simdjson 3.0.1"));

@@ -58,6 +58,7 @@ DetectorRun RunDetector(std::string_view id, std::string_view data,
   reader.ParseBuffer(data, "test", h);
   d.Finish(run.alerts);
   run.events = d.counters(0).events;
+  run.allowed = d.counters(0).allowed;
   run.not_judged = d.detector(0).events_not_judged();
   run.state_evictions = d.detector(0).state_evictions();
   return run;

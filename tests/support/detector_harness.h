@@ -13,6 +13,7 @@ namespace kaudit::testing {
 struct DetectorRun {
   std::vector<Alert> alerts;
   uint64_t events = 0;
+  uint64_t allowed = 0;  // events (and alerts, allow.images) its allow-list skipped
   uint64_t not_judged = 0;
   uint64_t state_evictions = 0;
 };

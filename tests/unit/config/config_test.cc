@@ -83,6 +83,15 @@ TEST(ConfigTest, ErrorsNameTheKeyPath) {
             "got 0");
   EXPECT_EQ(Err("detectors: {pod_exec_attach: {allow: {users: ['(']}}}"),
             "detectors.pod_exec_attach.allow.users[0]: invalid RE2 pattern '(': missing ): (");
+  EXPECT_EQ(Err("detectors: {pod_exec_attach: {allow: {images: [nginx]}}}"),
+            "detectors.pod_exec_attach.allow.images: pod_exec_attach does not judge container "
+            "images (only the pod spec detectors take it)");
+  EXPECT_EQ(Err("detectors: {privileged_container: {allow: {source_cidrs: [10.0.0.0/8, nope]}}}"),
+            "detectors.privileged_container.allow.source_cidrs[1]: 'nope' is not an IP address "
+            "or CIDR");
+  EXPECT_EQ(
+      Err("detectors: {privileged_container: {allow: {images: ['(']}}}"),
+      "detectors.privileged_container.allow.images[0]: invalid RE2 pattern '(': missing ): (");
   EXPECT_NE(Err("input: [1, 2"), "");  // YAML syntax error, with line:column
   EXPECT_EQ(Err("engine: 5"), "test.yaml: engine: expected a mapping");
 }
