@@ -26,7 +26,8 @@ int RunConsume(const ConsumeFlags& f) {
   LiveOptions queue;
   queue.queue_max_batches = f.queue_batches;
   return RunLive(
-      f.repartition_to.empty() ? "consume" : "repartition", f.common, queue,
+      f.repartition_to.empty() ? "consume" : "repartition", f.common,
+      [&](const Config&) { return queue; },
       [&](const Config& config, Context ctx) -> absl::StatusOr<std::unique_ptr<LiveSource>> {
         KafkaSourceOptions o;
         o.brokers = f.brokers.empty() ? config.kafka.brokers : f.brokers;

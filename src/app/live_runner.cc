@@ -42,7 +42,7 @@ void AppendPipelineMetrics(const LiveStats& s, std::vector<SourceMetric>& out) {
 
 }  // namespace
 
-int RunLive(const std::string& mode, const CommonFlags& flags, LiveOptions queue,
+int RunLive(const std::string& mode, const CommonFlags& flags, const QueueOptions& queue,
             const SourceFactory& make_source) {
   // Signals are taken by sigtimedwait below; block them before any thread starts so that no
   // other thread receives them.
@@ -62,7 +62,9 @@ int RunLive(const std::string& mode, const CommonFlags& flags, LiveOptions queue
   const Context ctx{&clock, &log};
   auto sinks = BuildSinks(config, isatty(STDOUT_FILENO), ctx);
   if (!sinks.ok()) return Fatal(log, sinks.status());
-  auto pipeline = LivePipeline::Create(config, sinks->get(), ctx, queue);
+  auto queue_options = queue(config);
+  if (!queue_options.ok()) return Fatal(log, queue_options.status());
+  auto pipeline = LivePipeline::Create(config, sinks->get(), ctx, *queue_options);
   if (!pipeline.ok()) return Fatal(log, pipeline.status());
   auto source = make_source(config, ctx);
   if (!source.ok()) return Fatal(log, source.status());

@@ -19,7 +19,9 @@ namespace kaudit {
 // context (clock, logger) the source must use.
 using SourceFactory =
     std::function<absl::StatusOr<std::unique_ptr<LiveSource>>(const Config&, Context)>;
-int RunLive(const std::string& mode, const CommonFlags& flags, LiveOptions queue,
+// The engine queue's bounds, from the loaded config (called before the source factory).
+using QueueOptions = std::function<absl::StatusOr<LiveOptions>(const Config&)>;
+int RunLive(const std::string& mode, const CommonFlags& flags, const QueueOptions& queue,
             const SourceFactory& make_source);
 
 }  // namespace kaudit

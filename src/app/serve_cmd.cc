@@ -1,6 +1,7 @@
 // kaudit serve: the kube-apiserver audit webhook backend.
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -10,27 +11,103 @@
 #include "src/common/rate_limited_log.h"
 #include "src/common/time_util.h"
 #include "src/kafka/event_forwarder.h"
+#include "src/server/spool.h"
 #include "src/server/webhook_server.h"
 
 namespace kaudit {
 namespace {
 
+// Each option is also a key of the config file's serve: section (--listen is serve.listen,
+// --tls-cert serve.tls_cert, ...); a flag given on the command line wins.
 struct ServeFlags {
   CommonFlags common;
-  WebhookOptions web;
+  CLI::App* app = nullptr;
+  std::string listen = ServeConfig().listen;
+  std::string path = ServeConfig().path;
+  std::string tls_cert, tls_key, client_ca, token_file;
+  bool insecure_http = false;
   std::string max_body_bytes = "32MiB";
   std::string read_timeout = "10s";
   std::string ack_timeout = "30s";
-  size_t queue_batches = LiveOptions().queue_max_batches;
+  uint64_t threads = ServeConfig().threads;
+  uint64_t queue_batches = ServeConfig().queue_batches;
   std::string queue_bytes = "256MiB";
+  int retry_after = 1;
   std::string spool_dir;
-  std::string spool_fsync = "interval";
+  std::string spool_fsync = ServeConfig().spool_fsync;
   std::string spool_max_file_bytes = "128MiB";
   std::string spool_max_bytes = "8GiB";
   std::vector<std::string> brokers;
   std::string forward_to;
   bool no_detect = false;
+
+  bool Given(const std::string& flag) const { return app->count(flag) > 0; }
 };
+
+// config.serve with the flags given on the command line applied; errors name the flag.
+absl::StatusOr<ServeConfig> Resolve(const ServeFlags& f, ServeConfig c) {
+  for (auto [flag, value, out] :
+       {std::tuple{"--listen", &f.listen, &c.listen}, std::tuple{"--path", &f.path, &c.path},
+        std::tuple{"--tls-cert", &f.tls_cert, &c.tls_cert},
+        std::tuple{"--tls-key", &f.tls_key, &c.tls_key},
+        std::tuple{"--client-ca", &f.client_ca, &c.client_ca},
+        std::tuple{"--token-file", &f.token_file, &c.token_file},
+        std::tuple{"--spool-dir", &f.spool_dir, &c.spool_dir},
+        std::tuple{"--spool-fsync", &f.spool_fsync, &c.spool_fsync}}) {
+    if (f.Given(flag)) *out = *value;
+  }
+  if (f.Given("--insecure-http")) c.insecure_http = f.insecure_http;
+  if (f.Given("--threads")) c.threads = f.threads;
+  if (f.Given("--queue-batches")) c.queue_batches = f.queue_batches;
+  if (f.Given("--retry-after")) c.retry_after = absl::Seconds(f.retry_after);
+  for (auto [flag, value, out] :
+       {std::tuple{"--max-body-bytes", &f.max_body_bytes, &c.max_body_bytes},
+        std::tuple{"--queue-bytes", &f.queue_bytes, &c.queue_bytes},
+        std::tuple{"--spool-max-file-bytes", &f.spool_max_file_bytes, &c.spool_max_file_bytes},
+        std::tuple{"--spool-max-bytes", &f.spool_max_bytes, &c.spool_max_bytes}}) {
+    if (!f.Given(flag)) continue;
+    auto bytes = ParseByteSize(*value);
+    if (!bytes.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": ", bytes.status().message()));
+    }
+    *out = *bytes;
+  }
+  for (auto [flag, value, out] : {std::tuple{"--read-timeout", &f.read_timeout, &c.read_timeout},
+                                  std::tuple{"--ack-timeout", &f.ack_timeout, &c.ack_timeout}}) {
+    if (!f.Given(flag)) continue;
+    auto d = ParseDurationString(*value);
+    if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", d.status().message()));
+    *out = *d;
+  }
+  return c;
+}
+
+absl::StatusOr<WebhookOptions> ToWebhookOptions(const ServeConfig& c) {
+  WebhookOptions o;
+  o.listen = c.listen;
+  o.path = c.path;
+  o.tls_cert = c.tls_cert;
+  o.tls_key = c.tls_key;
+  o.client_ca = c.client_ca;
+  o.token_file = c.token_file;
+  o.insecure_http = c.insecure_http;
+  o.max_body_bytes = c.max_body_bytes;
+  o.read_timeout = c.read_timeout;
+  o.ack_timeout = c.ack_timeout;
+  o.threads = static_cast<int>(c.threads);
+  o.retry_after_seconds = static_cast<int>(absl::ToInt64Seconds(c.retry_after));
+  if (!c.spool_dir.empty()) {
+    SpoolOptions s;
+    s.dir = c.spool_dir;
+    auto policy = ParseFsyncPolicy(c.spool_fsync);
+    if (!policy.ok()) return policy.status();
+    s.fsync = *policy;
+    s.max_file_bytes = c.spool_max_file_bytes;
+    s.max_total_bytes = c.spool_max_bytes;
+    o.spool = s;
+  }
+  return o;
+}
 
 // --forward-to (kafka.forward_to): the producer of the edge layout, keyed by user like
 // `kaudit consume --repartition-to`. Each event's delivery is awaited before the answer, so
@@ -60,67 +137,24 @@ absl::Status AddForwarder(const ServeFlags& f, const Config& config, Context ctx
   return absl::OkStatus();
 }
 
-absl::StatusOr<WebhookOptions> Resolve(const ServeFlags& f) {
-  WebhookOptions o = f.web;
-  auto bytes = ParseByteSize(f.max_body_bytes);
-  if (!bytes.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--max-body-bytes: ", bytes.status().message()));
-  }
-  o.max_body_bytes = *bytes;
-  auto rt = ParseDurationString(f.read_timeout);
-  if (!rt.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--read-timeout: ", rt.status().message()));
-  }
-  o.read_timeout = *rt;
-  auto at = ParseDurationString(f.ack_timeout);
-  if (!at.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--ack-timeout: ", at.status().message()));
-  }
-  o.ack_timeout = *at;
-  if (!f.spool_dir.empty()) {
-    SpoolOptions s;
-    s.dir = f.spool_dir;
-    auto policy = ParseFsyncPolicy(f.spool_fsync);
-    if (!policy.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--spool-fsync: ", policy.status().message()));
-    }
-    s.fsync = *policy;
-    auto max = ParseByteSize(f.spool_max_file_bytes);
-    if (!max.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--spool-max-file-bytes: ", max.status().message()));
-    }
-    s.max_file_bytes = *max;
-    auto total = ParseByteSize(f.spool_max_bytes);
-    if (!total.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--spool-max-bytes: ", total.status().message()));
-    }
-    s.max_total_bytes = *total;
-    o.spool = s;
-  }
-  return o;
-}
-
 int RunServe(const ServeFlags& f) {
-  RealClock clock;
-  const Logger boot_log(f.common.log.Options(&clock));  // before the config is loaded
-  auto web = Resolve(f);
-  if (!web.ok()) return Fatal(boot_log, web.status());
-  LiveOptions queue;
-  queue.queue_max_batches = f.queue_batches;
-  auto qb = ParseByteSize(f.queue_bytes);
-  if (!qb.ok()) {
-    return Fatal(boot_log, absl::InvalidArgumentError(
-                               absl::StrCat("--queue-bytes: ", qb.status().message())));
-  }
-  queue.queue_max_bytes = *qb;
+  ServeConfig serve;  // config.serve with the flags applied, resolved before the source
   return RunLive(
-      "serve", f.common, queue,
+      "serve", f.common,
+      [&](const Config& config) -> absl::StatusOr<LiveOptions> {
+        auto resolved = Resolve(f, config.serve);
+        if (!resolved.ok()) return resolved.status();
+        serve = *std::move(resolved);
+        LiveOptions queue;
+        queue.queue_max_batches = serve.queue_batches;
+        queue.queue_max_bytes = serve.queue_bytes;
+        return queue;
+      },
       [&](const Config& config, Context ctx) -> absl::StatusOr<std::unique_ptr<LiveSource>> {
-        WebhookOptions o = *web;
-        if (absl::Status s = AddForwarder(f, config, ctx, o); !s.ok()) return s;
-        auto src = WebhookSource::Create(std::move(o), ctx);
+        auto o = ToWebhookOptions(serve);
+        if (!o.ok()) return o.status();
+        if (absl::Status s = AddForwarder(f, config, ctx, *o); !s.ok()) return s;
+        auto src = WebhookSource::Create(*std::move(o), ctx);
         if (!src.ok()) return src.status();
         return std::unique_ptr<LiveSource>(std::move(*src));
       });
@@ -134,19 +168,22 @@ Command AddServeCommand(CLI::App& app) {
       "serve",
       "Audit webhook backend for kube-apiserver (--audit-webhook-config-file): receives "
       "EventList batches over HTTPS and runs every enabled detector on them. Answers 200 once "
-      "a batch was processed (and spooled), 429 with Retry-After when the engine is behind.");
+      "a batch was processed (and spooled), 429 with Retry-After when the engine is behind. "
+      "Every option below from --listen to --spool-max-bytes is also a key of the config "
+      "file's serve: section (--tls-cert is serve.tls_cert); a flag given wins.");
+  f->app = serve;
   f->common.AddTo(serve, /*live=*/true);
-  serve->add_option("--listen", f->web.listen, "host:port to listen on (port 0: any free port)")
+  serve->add_option("--listen", f->listen, "host:port to listen on (port 0: any free port)")
       ->capture_default_str();
-  serve->add_option("--path", f->web.path, "URL path of the webhook")->capture_default_str();
-  serve->add_option("--tls-cert", f->web.tls_cert, "Server certificate (PEM)");
-  serve->add_option("--tls-key", f->web.tls_key, "Server private key (PEM)");
-  serve->add_option("--client-ca", f->web.client_ca,
+  serve->add_option("--path", f->path, "URL path of the webhook")->capture_default_str();
+  serve->add_option("--tls-cert", f->tls_cert, "Server certificate (PEM)");
+  serve->add_option("--tls-key", f->tls_key, "Server private key (PEM)");
+  serve->add_option("--client-ca", f->client_ca,
                     "Require client certificates signed by this CA bundle (PEM): the client "
                     "certificate of kube-apiserver's webhook kubeconfig");
-  serve->add_option("--token-file", f->web.token_file,
+  serve->add_option("--token-file", f->token_file,
                     "Require 'Authorization: Bearer <token>' with the token in this file");
-  serve->add_flag("--insecure-http", f->web.insecure_http,
+  serve->add_flag("--insecure-http", f->insecure_http,
                   "Plain HTTP without TLS (only behind a TLS-terminating proxy, or for tests)");
   serve
       ->add_option("--max-body-bytes", f->max_body_bytes,
@@ -162,7 +199,8 @@ Command AddServeCommand(CLI::App& app) {
                    "Answer 503 when a batch was not processed (and, without a spool, its "
                    "alerts delivered) within this time")
       ->capture_default_str();
-  serve->add_option("--threads", f->web.threads, "Connections served at once")
+  serve->add_option("--threads", f->threads, "Connections served at once")
+      ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   serve
       ->add_option("--queue-batches", f->queue_batches,
@@ -173,7 +211,7 @@ Command AddServeCommand(CLI::App& app) {
                    "Bytes of batches waiting for the engine before requests get 429")
       ->capture_default_str();
   serve
-      ->add_option("--retry-after", f->web.retry_after_seconds,
+      ->add_option("--retry-after", f->retry_after,
                    "Seconds in the Retry-After header of 429 and 503 answers")
       ->capture_default_str();
   serve->add_option("--spool-dir", f->spool_dir,

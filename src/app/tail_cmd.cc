@@ -37,7 +37,7 @@ int RunTail(const TailFlags& f) {
                                f.checkpoint_interval, "'")));
   }
   return RunLive(
-      "tail", f.common, LiveOptions{},
+      "tail", f.common, [](const Config&) { return LiveOptions{}; },
       [&](const Config& config, Context ctx) -> absl::StatusOr<std::unique_ptr<LiveSource>> {
         TailOptions o;
         o.path = f.path;

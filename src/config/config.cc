@@ -112,6 +112,19 @@ MapReader::Handler SizeField(uint64_t* out, uint64_t min, uint64_t max) {
   };
 }
 
+MapReader::Handler CountField(uint64_t* out, uint64_t min, uint64_t max) {
+  return [=](const YAML::Node& n, const std::string& path) -> absl::Status {
+    KAUDIT_ASSIGN_OR_RETURN(std::string s, Scalar(n, path));
+    uint64_t v = 0;
+    if (!absl::SimpleAtoi(s, &v) || v < min || v > max) {
+      return MapReader::Error(
+          path, absl::StrCat("expected a number between ", min, " and ", max, ", got ", s));
+    }
+    *out = v;
+    return absl::OkStatus();
+  };
+}
+
 MapReader::Handler DurationField(absl::Duration* out) {
   return [=](const YAML::Node& n, const std::string& path) -> absl::Status {
     KAUDIT_ASSIGN_OR_RETURN(std::string s, Scalar(n, path));
@@ -284,6 +297,43 @@ MapReader::Handler StringMapField(std::map<std::string, std::string>* out) {
     }
     return absl::OkStatus();
   };
+}
+
+absl::Status ReadServe(const YAML::Node& n, const std::string& path, ServeConfig& sc) {
+  KAUDIT_RETURN_IF_ERROR(MapReader(n, path).Read({
+      {"listen", StringField(&sc.listen)},
+      {"path", StringField(&sc.path)},
+      {"tls_cert", StringField(&sc.tls_cert)},
+      {"tls_key", StringField(&sc.tls_key)},
+      {"client_ca", StringField(&sc.client_ca)},
+      {"token_file", StringField(&sc.token_file)},
+      {"insecure_http", BoolField(&sc.insecure_http)},
+      {"max_body_bytes", SizeField(&sc.max_body_bytes, 1, 1ull << 40)},
+      {"read_timeout", DurationField(&sc.read_timeout)},
+      {"ack_timeout", DurationField(&sc.ack_timeout)},
+      {"threads", CountField(&sc.threads, 1, 1024)},
+      {"queue_batches", CountField(&sc.queue_batches, 1, 1u << 24)},
+      {"queue_bytes", SizeField(&sc.queue_bytes, 1, 1ull << 40)},
+      {"retry_after", DurationField(&sc.retry_after)},
+      {"spool_dir", StringField(&sc.spool_dir)},
+      {"spool_fsync", OneOf(&sc.spool_fsync, {"always", "interval", "never"})},
+      {"spool_max_file_bytes", SizeField(&sc.spool_max_file_bytes, 1, 1ull << 40)},
+      {"spool_max_bytes", SizeField(&sc.spool_max_bytes, 0, 1ull << 50)},
+  }));
+  if (sc.listen.empty()) return MapReader::Error(path + ".listen", "must not be empty");
+  if (sc.path.empty() || sc.path[0] != '/') {
+    return MapReader::Error(path + ".path",
+                            absl::StrCat("expected a URL path (/audit), got '", sc.path, "'"));
+  }
+  for (auto [key, d] :
+       {std::pair{".read_timeout", sc.read_timeout}, std::pair{".ack_timeout", sc.ack_timeout}}) {
+    if (d <= absl::ZeroDuration()) return MapReader::Error(path + key, "must be positive");
+  }
+  if (sc.retry_after < absl::Seconds(1) || sc.retry_after > absl::Hours(1) ||
+      sc.retry_after != absl::Trunc(sc.retry_after, absl::Seconds(1))) {
+    return MapReader::Error(path + ".retry_after", "expected whole seconds between 1s and 1h");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ReadKafka(const YAML::Node& n, const std::string& path, KafkaConfig& kc) {
@@ -461,6 +511,8 @@ absl::StatusOr<Config> FromYaml(const YAML::Node& root) {
        }},
       {"kafka",
        [&](const YAML::Node& n, const std::string& p) { return ReadKafka(n, p, c.kafka); }},
+      {"serve",
+       [&](const YAML::Node& n, const std::string& p) { return ReadServe(n, p, c.serve); }},
       {"log",
        [&](const YAML::Node& n, const std::string& p) {
          return MapReader(n, p).Read({

@@ -107,6 +107,28 @@ struct KafkaConfig {
   bool forward_only = false;  // kafka.forward_only: ... and runs no detectors (the edge)
 };
 
+// serve: the audit webhook backend of `kaudit serve`; each key's flag (--listen for listen,
+// --tls-cert for tls_cert, ...) overrides it when given.
+struct ServeConfig {
+  std::string listen = "0.0.0.0:8443";  // host:port; port 0 picks a free one
+  std::string path = "/audit";
+  std::string tls_cert, tls_key;  // PEM files; required unless insecure_http
+  std::string client_ca;          // require client certificates signed by this CA bundle
+  std::string token_file;         // require "Authorization: Bearer <token>"
+  bool insecure_http = false;
+  uint64_t max_body_bytes = 32ull << 20;
+  absl::Duration read_timeout = absl::Seconds(10);
+  absl::Duration ack_timeout = absl::Seconds(30);
+  uint64_t threads = 8;           // connections served at once
+  uint64_t queue_batches = 1024;  // batches waiting for the engine before 429
+  uint64_t queue_bytes = 256ull << 20;
+  absl::Duration retry_after = absl::Seconds(1);  // whole seconds, in 429 and 503 answers
+  std::string spool_dir;                          // "" = no spool
+  std::string spool_fsync = "interval";           // always | interval | never
+  uint64_t spool_max_file_bytes = 128ull << 20;
+  uint64_t spool_max_bytes = 8ull << 30;  // 0 = keep all
+};
+
 struct Config {
   std::string cluster_name;  // cluster_name
   InputConfig input;
@@ -114,6 +136,7 @@ struct Config {
   OutputConfig output;
   std::vector<SinkConfig> sinks;  // more destinations besides `output`
   KafkaConfig kafka;              // kafka: (kaudit consume, kaudit serve --forward-to)
+  ServeConfig serve;              // serve: (kaudit serve)
   LogConfig log;                  // log:
   // detectors_dir: a directory of per-detector tunables, one <id>.yaml (or <id>.yml) per
   // detector holding what detectors.<id> would. LoadConfigFile resolves a relative path against

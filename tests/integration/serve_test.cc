@@ -164,6 +164,50 @@ TEST(ServeTest, AuthenticatesClientsByCertificateAndToken) {
   EXPECT_EQ(s.proc->Wait(60), 0) << s.proc->err();
 }
 
+// The serve: section of the config file configures what the flags do (a Kubernetes ConfigMap
+// instead of container args); a flag given on the command line wins over its key.
+TEST(ServeTest, TheConfigFilesServeSectionConfiguresTheWebhookAndFlagsWin) {
+  const Certs& c = GetCerts();
+  std::string dir = TempDir();
+  WriteFile(dir + "/token", "from-the-config\n");
+  WriteFile(dir + "/kaudit.yaml",
+            absl::StrCat("serve:\n"
+                         "  listen: \"192.0.2.1:1\"\n"  // not this machine's: --listen wins
+                         "  path: /k8s-audit\n"
+                         "  tls_cert: ",
+                         c.server_crt, "\n  tls_key: ", c.server_key, "\n  client_ca: ", c.ca,
+                         "\n  token_file: ", dir, "/token\n  max_body_bytes: 64KiB\n"));
+  ASSERT_EQ(RunKaudit({"check-config", dir + "/kaudit.yaml"}).exit_code, 0);
+  Server s = StartServe({"-c", dir + "/kaudit.yaml", "-o", dir + "/alerts.json"}, /*tls=*/false);
+  ASSERT_FALSE(s.url.empty());
+  EXPECT_THAT(s.url, HasSubstr("https://127.0.0.1:"));
+  EXPECT_THAT(s.url, ::testing::EndsWith("/k8s-audit"));
+  WriteFile(dir + "/batch.json", MakeBatch(1, 0, 5));
+  const std::string good = "Authorization: Bearer from-the-config";
+  CurlResult ok = Post(s.url, dir + "/batch.json", {"-H", good});
+  EXPECT_EQ(ok.http, 200) << ok.body;
+  EXPECT_THAT(ok.body, HasSubstr("\"events\":5"));
+  EXPECT_EQ(Post(s.url, dir + "/batch.json").http, 401);                          // token_file
+  EXPECT_NE(Post(s.url, dir + "/batch.json", {"-H", good}, false).exit_code, 0);  // client_ca
+  std::string big = MakeBatch(4, 1, 120);
+  ASSERT_GT(big.size(), 64u << 10);
+  WriteFile(dir + "/big.json", big);
+  EXPECT_EQ(Post(s.url, dir + "/big.json", {"-H", good}).http, 413);  // max_body_bytes
+  s.proc->Signal(SIGTERM);
+  EXPECT_EQ(s.proc->Wait(60), 0) << s.proc->err();
+
+  // A bad key stops serve at startup, naming it; a bad flag names the flag.
+  WriteFile(dir + "/bad.yaml", "serve: {spool_fsync: sometimes}\n");
+  auto bad = RunKaudit({"serve", "-c", dir + "/bad.yaml", "--insecure-http"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(
+      bad.err,
+      HasSubstr("serve.spool_fsync: expected one of always, interval, never; got sometimes"));
+  auto flag = RunKaudit({"serve", "-c", dir + "/kaudit.yaml", "--read-timeout", "soon"});
+  EXPECT_EQ(flag.exit_code, 1);
+  EXPECT_THAT(flag.err, HasSubstr("--read-timeout: "));
+}
+
 // Posts `files` in one curl run (keep-alive between them); returns each HTTP code.
 std::vector<int> PostMany(const std::string& url, const std::vector<std::string>& files) {
   const Certs& c = GetCerts();

@@ -96,6 +96,40 @@ TEST(ConfigTest, ErrorsNameTheKeyPath) {
   EXPECT_EQ(Err("engine: 5"), "test.yaml: engine: expected a mapping");
 }
 
+TEST(ConfigTest, ServeSection) {
+  auto defaults = LoadConfigString("cluster_name: x", "test.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->serve.listen, "0.0.0.0:8443");
+  EXPECT_EQ(defaults->serve.path, "/audit");
+  EXPECT_EQ(defaults->serve.max_body_bytes, 32u << 20);
+  EXPECT_EQ(defaults->serve.spool_fsync, "interval");
+  auto c = LoadConfigString(
+      "serve: {listen: '127.0.0.1:9443', path: /k8s-audit, tls_cert: /tls/crt, tls_key: /tls/key,"
+      " client_ca: /tls/ca, token_file: /tls/token, max_body_bytes: 8MiB, read_timeout: 5s,"
+      " ack_timeout: 1m, threads: 4, queue_batches: 64, queue_bytes: 64MiB, retry_after: 2s,"
+      " spool_dir: /var/lib/kaudit/spool, spool_fsync: always, spool_max_file_bytes: 16MiB,"
+      " spool_max_bytes: 0}",
+      "test.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->serve.listen, "127.0.0.1:9443");
+  EXPECT_EQ(c->serve.path, "/k8s-audit");
+  EXPECT_EQ(c->serve.client_ca, "/tls/ca");
+  EXPECT_EQ(c->serve.max_body_bytes, 8u << 20);
+  EXPECT_EQ(c->serve.ack_timeout, absl::Minutes(1));
+  EXPECT_EQ(c->serve.threads, 4u);
+  EXPECT_EQ(c->serve.retry_after, absl::Seconds(2));
+  EXPECT_EQ(c->serve.spool_fsync, "always");
+  EXPECT_EQ(c->serve.spool_max_bytes, 0u);
+  EXPECT_EQ(Err("serve: {lisen: x}"), "test.yaml: serve.lisen: unknown key");
+  EXPECT_EQ(Err("serve: {path: audit}"),
+            "test.yaml: serve.path: expected a URL path (/audit), got 'audit'");
+  EXPECT_EQ(Err("serve: {threads: 0}"),
+            "test.yaml: serve.threads: expected a number between 1 and 1024, got 0");
+  EXPECT_EQ(Err("serve: {retry_after: 1500ms}"),
+            "test.yaml: serve.retry_after: expected whole seconds between 1s and 1h");
+  EXPECT_EQ(Err("serve: {ack_timeout: 0s}"), "test.yaml: serve.ack_timeout: must be positive");
+}
+
 TEST(ConfigTest, LogSection) {
   auto defaults = LoadConfigString("cluster_name: x", "test.yaml");
   ASSERT_TRUE(defaults.ok()) << defaults.status();
